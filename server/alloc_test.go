@@ -1,0 +1,37 @@
+//go:build !race
+
+package server
+
+import (
+	"testing"
+	"time"
+)
+
+func TestAppendJSONResponseAllocs(t *testing.T) {
+	date := appendHTTPDate(nil, time.Now())
+	body := []byte(`{"id":"abc","params":{}}`)
+	out := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() {
+		out = appendJSONResponse(out[:0], 200, date, respKeepAlive, body)
+	}); n != 0 {
+		t.Errorf("appendJSONResponse allocates %v times; want 0", n)
+	}
+}
+
+// A control request, parsed and routed, allocates nothing in steady state.
+func TestRouteParamsAllocs(t *testing.T) {
+	s, st := newTestServer(t)
+	c := &conn{}
+	req := []byte("GET /params?id=" + st.ID() + " HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\r\n")
+	var out []byte
+	run := func() {
+		if _, err := c.parser.Parse(req, &c.req); err != nil {
+			t.Fatal(err)
+		}
+		out, _ = s.route(c, out[:0])
+	}
+	run()
+	if n := testing.AllocsPerRun(100, run); n != 0 {
+		t.Errorf("GET /params allocates %v times per request; want 0", n)
+	}
+}

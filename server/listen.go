@@ -1,0 +1,99 @@
+package server
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/synthcast/synthcast/render"
+)
+
+// handleStream serves /stream?id=TOKEN: the Icecast-style response head, the
+// burst, then real-time frames until the listener leaves. The connection
+// becomes a listener: nothing it sends afterwards is read as a request.
+// HEAD gets the head only and the connection closes.
+func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, bool) {
+	st, out, ok := s.lookupStream(c, out, flags)
+	if !ok {
+		return out, false
+	}
+	p := st.Params()
+	if flags&respHead != 0 {
+		return s.appendStreamHead(out, p), true
+	}
+	if s.listeners.Add(1) > int64(s.cfg.MaxListeners) {
+		s.listeners.Add(-1)
+		return s.appendError(out, 503, flags, "listener limit reached"), false
+	}
+	gc := c.gc
+	// Responses to requests pipelined ahead of this one go first.
+	if len(out) > 0 {
+		_, _ = gc.Write(out)
+		out = out[:0]
+	}
+	// Keep the kernel's share of an unread listener's queue small, so the
+	// bound on queued bytes is reached (and counted) where we can see it.
+	_ = gc.SetWriteBuffer(s.sndbuf)
+	c.phase.Store(phaseStream)
+	c.deadline.Store(0)
+	l := &listener{gc: gc}
+	head := s.appendStreamHead(c.body[:0], p)
+	idx := s.loopIndex(gc.EventLoop())
+	if !st.attach(l, idx, gc.EventLoop(), time.Now(), head) {
+		s.listeners.Add(-1)
+		c.phase.Store(phaseIdle)
+		return s.appendError(out, 404, flags, "unknown stream id"), false
+	}
+	c.body = head[:0]
+	c.lis = l
+	return out, false
+}
+
+// appendStreamHead appends the head of a /stream response: audio/mpeg, no
+// length (the body ends with the connection), no caching, and the icy-*
+// headers players show.
+func (s *Server) appendStreamHead(dst []byte, p *render.Params) []byte {
+	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: synthcast\r\nDate: "...)
+	dst = append(dst, *s.date.Load()...)
+	dst = append(dst, "\r\nContent-Type: audio/mpeg\r\n"+
+		"Cache-Control: no-cache, no-store\r\n"+
+		"Pragma: no-cache\r\n"+
+		"Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"+
+		"Access-Control-Allow-Origin: *\r\n"+
+		"icy-name: synthcast\r\n"+
+		"icy-description: generated audio, "...)
+	dst = append(dst, p.Mode.String()...)
+	dst = append(dst, "\r\nicy-pub: 0\r\nicy-br: "...)
+	dst = strconv.AppendInt(dst, int64(p.Bitrate), 10)
+	dst = append(dst, "\r\nicy-sr: "...)
+	dst = strconv.AppendInt(dst, int64(p.SampleRate), 10)
+	dst = append(dst, "\r\nConnection: close\r\n\r\n"...)
+	return dst
+}
+
+// loopIndex returns a small dense index for el, the same for every call with
+// the same loop. Safe from any goroutine.
+func (s *Server) loopIndex(el gnet.EventLoop) int {
+	s.loopsMu.Lock()
+	defer s.loopsMu.Unlock()
+	for i, e := range s.loops {
+		if e == el {
+			return i
+		}
+	}
+	s.loops = append(s.loops, el)
+	return len(s.loops) - 1
+}
+
+// submit queues a session's job unless one is queued or running already (a
+// slow job is caught up by the next tick, never run twice at once).
+func (s *Server) submit(se *session) {
+	if se.Cancelled() || !se.running.CompareAndSwap(false, true) {
+		return
+	}
+	if err := s.pool.Submit(se); err != nil {
+		se.running.Store(false)
+		s.late.Add(1)
+	}
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+)
+
+// statusText holds the reason phrases of the statuses the server sends.
+// (net/http is kept off this package's request path; its table would do.)
+func statusText(code int) string {
+	switch code {
+	case 200:
+		return "OK"
+	case 400:
+		return "Bad Request"
+	case 404:
+		return "Not Found"
+	case 405:
+		return "Method Not Allowed"
+	case 408:
+		return "Request Timeout"
+	case 413:
+		return "Content Too Large"
+	case 414:
+		return "URI Too Long"
+	case 431:
+		return "Request Header Fields Too Large"
+	case 500:
+		return "Internal Server Error"
+	case 503:
+		return "Service Unavailable"
+	case 505:
+		return "HTTP Version Not Supported"
+	}
+	return "Unknown"
+}
+
+// respFlags shape a response head.
+type respFlags uint8
+
+const (
+	respClose     respFlags = 1 << iota // send Connection: close (the server closes after it)
+	respKeepAlive                       // send Connection: keep-alive (an HTTP/1.0 client asked for it)
+	respHead                            // HEAD: the head only, with the body's Content-Length
+	respAllow                           // send Allow: GET, HEAD (405)
+)
+
+// appendJSONResponse appends a complete response with a JSON body to dst:
+// status line, Date (the cached bytes), Content-Type, Content-Length, and the
+// body unless flags has respHead. No allocation beyond dst's growth.
+func appendJSONResponse(dst []byte, status int, date []byte, flags respFlags, body []byte) []byte {
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	dst = append(dst, ' ')
+	dst = append(dst, statusText(status)...)
+	dst = append(dst, "\r\nServer: synthcast\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: "...)
+	dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	if flags&respAllow != 0 {
+		dst = append(dst, "\r\nAllow: GET, HEAD"...)
+	}
+	switch {
+	case flags&respClose != 0:
+		dst = append(dst, "\r\nConnection: close"...)
+	case flags&respKeepAlive != 0:
+		dst = append(dst, "\r\nConnection: keep-alive"...)
+	}
+	dst = append(dst, "\r\n\r\n"...)
+	if flags&respHead == 0 {
+		dst = append(dst, body...)
+	}
+	return dst
+}
+
+// appendHTTPDate appends t in the IMF-fixdate form of RFC 9110 (the Date header).
+func appendHTTPDate(dst []byte, t time.Time) []byte {
+	return t.UTC().AppendFormat(dst, "Mon, 02 Jan 2006 15:04:05 GMT")
+}
+
+// appendJSONString appends s as a JSON string literal: quotes, backslash and
+// control bytes escaped, invalid UTF-8 replaced by U+FFFD. (strconv.AppendQuote
+// writes Go syntax, which is not always JSON.)
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}
+
+// appendJSONBytes is appendJSONString for a byte slice, without copying it.
+func appendJSONBytes(dst []byte, b []byte) []byte {
+	return appendJSONString(dst, unsafe.String(unsafe.SliceData(b), len(b)))
+}

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/valyala/bytebufferpool"
+	"golang.org/x/sys/unix"
+
+	"github.com/synthcast/synthcast/loop"
+	"github.com/synthcast/synthcast/render"
+)
+
+var bgCtx = context.Background()
+
+// session is one uninterrupted run of a stream's rendering, from its first
+// listener's arrival to its last one's departure. Its job renders and
+// encodes the frames each tick asks for; at most one job of a session runs at
+// a time (running), so the render state needs no lock.
+type session struct {
+	st           *Stream
+	start        atomic.Int64 // unix ns of the session's time zero: frame k plays at start + k·frame duration
+	rate         int          // sample rate, Hz
+	frameSamples int          // samples per channel in one frame
+
+	loop.Token             // cancelled once, when the last listener leaves
+	running    atomic.Bool // a job of this session is queued or running
+
+	// Job-owned render state, created by the first job (never on a loop).
+	synth    *render.Synth
+	enc      *render.Encoder
+	pcm      []int16
+	produced int64 // frames rendered since start
+	failed   bool  // the encoder could not be made: the session renders nothing
+
+	// Scratch kept across uses; guarded by the stream's mu.
+	targets    []*loopSet
+	burstViews [][]byte
+}
+
+func newSession(st *Stream, now time.Time) *session {
+	p := st.live.Load()
+	se := &session{st: st, rate: p.SampleRate, frameSamples: p.FrameSamples()}
+	se.start.Store(now.UnixNano())
+	return se
+}
+
+// elapsed is the session time at now. Safe from any goroutine.
+func (se *session) elapsed(now time.Time) time.Duration {
+	return time.Duration(now.UnixNano() - se.start.Load())
+}
+
+// firstPublishFrames is how many frames the first job of a session renders
+// before it publishes them, so a new listener's first audio byte does not
+// wait for the whole burst to be encoded (~4 frames is ~100 ms of audio).
+const firstPublishFrames = 4
+
+// Run renders and publishes the frames due now. Worker goroutine only.
+func (se *session) Run() {
+	defer se.running.Store(false)
+	if se.Cancelled() {
+		return
+	}
+	st := se.st
+	s := st.srv
+	if se.failed {
+		return
+	}
+	if se.enc == nil {
+		p := st.live.Load()
+		enc, err := render.NewEncoder(p.SampleRate, p.Channels, p.Bitrate)
+		if err != nil { // unreachable while Params admits only formats the encoder takes
+			s.log.Error("creating the encoder; the stream stays silent", "id", st.id, "err", err)
+			se.failed = true
+			return
+		}
+		se.enc = enc
+		se.synth = render.NewSynth(p)
+		se.pcm = make([]int16, enc.FrameSamples()*p.Channels)
+	}
+	lead := s.cfg.Prebuffer + s.cfg.Tick
+	elapsed := se.elapsed(time.Now())
+	due := framesDue(elapsed, lead, se.produced, se.rate, se.frameSamples)
+	// A stream far behind (the machine was overloaded, or the process
+	// stopped) skips ahead instead of bursting a backlog nobody can play.
+	if limit := framesDue(lead+s.cfg.Tick, 0, 0, se.rate, se.frameSamples); due > limit {
+		skip := due - limit
+		se.start.Add(int64(durationOf(skip*int64(se.frameSamples), se.rate)))
+		due = limit
+		s.late.Add(1)
+	}
+	first := se.produced == 0
+	b := newBatch(se.produced)
+	for i := int64(0); i < due; i++ {
+		if se.Cancelled() {
+			break
+		}
+		se.synth.Render(se.pcm, st.live.Load())
+		out, err := se.enc.EncodeFrame(b.buf.B, se.pcm)
+		if err != nil {
+			s.log.Error("encoding a frame", "id", st.id, "err", err)
+			break
+		}
+		b.buf.B = out
+		b.ends = append(b.ends, int32(len(out)))
+		se.produced++
+		if first && len(b.ends) == firstPublishFrames && i+1 < due {
+			st.publish(se, b)
+			b = newBatch(se.produced)
+		}
+	}
+	if len(b.ends) == 0 {
+		b.release()
+		return
+	}
+	st.publish(se, b)
+}
+
+// batch is a run of consecutive encoded frames shared by the ring and every
+// loop delivering it. It is reference-counted: the last release returns its
+// buffer to the pool.
+type batch struct {
+	buf   *bytebufferpool.ByteBuffer
+	ends  []int32 // end offset in buf.B of each frame
+	first int64   // session index of the first frame
+	seq   uint64
+	refs  atomic.Int32
+}
+
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
+
+func newBatch(first int64) *batch {
+	b := batchPool.Get().(*batch)
+	b.buf = bytebufferpool.Get()
+	b.ends = b.ends[:0]
+	b.first = first
+	b.seq = 0
+	b.refs.Store(1)
+	return b
+}
+
+func (b *batch) release() {
+	if b.refs.Add(-1) != 0 {
+		return
+	}
+	bytebufferpool.Put(b.buf)
+	b.buf = nil
+	batchPool.Put(b)
+}
+
+// deliverTask writes one batch to a stream's listeners on one event loop.
+// It runs on that loop (gnet's EventLoop.Execute).
+type deliverTask struct {
+	s   *Server
+	set *loopSet
+	b   *batch
+}
+
+func (t deliverTask) Run(context.Context) error {
+	s, set, b := t.s, t.set, t.b
+	defer b.release()
+	// Writing may close a connection (and detach it) synchronously, so walk
+	// a copy of the list.
+	set.scratch = append(set.scratch[:0], set.list...)
+	for _, l := range set.scratch {
+		if l.closed || b.seq < l.from {
+			continue
+		}
+		if queued := l.gc.OutboundBuffered() + kernelQueued(l.gc); queued+len(b.buf.B) > s.cfg.QueueBytes {
+			l.closed = true
+			s.dropped.Add(1)
+			s.log.Info("dropping a slow listener", "id", l.st.id, "queued", queued, "bound", s.cfg.QueueBytes)
+			_ = l.gc.Close()
+			continue
+		}
+		_, _ = l.gc.Write(b.buf.B)
+	}
+	clear(set.scratch)
+	set.scratch = set.scratch[:0]
+	return nil
+}
+
+// kernelQueued is the number of bytes in gc's kernel send queue not yet
+// acknowledged by the peer (SIOCOUTQ), or 0 if it cannot be read.
+func kernelQueued(gc interface{ Fd() int }) int {
+	n, err := unix.IoctlGetInt(gc.Fd(), unix.SIOCOUTQ)
+	if err != nil {
+		return 0
+	}
+	return n
+}
