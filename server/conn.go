@@ -41,6 +41,9 @@ type conn struct {
 	body   []byte        // scratch for a JSON body
 	pairs  []render.Pair // scratch for a request's parameter pairs
 	lis    *listener     // set when the connection became a /stream listener
+	views  [][]byte      // scratch: a listener's head and burst
+	refs   []*batch      // scratch: the batches views point into
+	closed bool          // OnClose has run (gnet closes synchronously when a write fails)
 
 	// timer is in the server's wheel from open to close; wheelMu guards it.
 	timer loop.Timer
@@ -84,6 +87,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	if !ok {
 		return gnet.None
 	}
+	c.closed = true
 	s.conns.Add(-1)
 	if c.lis != nil {
 		c.lis.st.detach(c.lis, time.Now())
@@ -151,6 +155,9 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		consumed += n
 		var closeAfter bool
 		out, closeAfter = s.route(c, out)
+		if c.closed {
+			return gnet.None // a write inside route failed: gc is gone
+		}
 		if closeAfter {
 			consumed = len(buf) // nothing after a closing request is read
 			action = gnet.Close

@@ -31,6 +31,10 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 	if len(out) > 0 {
 		_, _ = gc.Write(out)
 		out = out[:0]
+		if c.closed { // the write failed and gnet closed the connection
+			s.listeners.Add(-1)
+			return out, false
+		}
 	}
 	// Keep the kernel's share of an unread listener's queue small, so the
 	// bound on queued bytes is reached (and counted) where we can see it.
@@ -38,15 +42,23 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 	c.phase.Store(phaseStream)
 	c.deadline.Store(0)
 	l := &listener{gc: gc}
-	head := s.appendStreamHead(c.body[:0], p)
-	idx := s.loopIndex(gc.EventLoop())
-	if !st.attach(l, idx, gc.EventLoop(), time.Now(), head) {
+	c.body = s.appendStreamHead(c.body[:0], p)
+	views, refs, ok := st.attach(l, s.loopIndex(gc.EventLoop()), gc.EventLoop(), time.Now(), append(c.views[:0], c.body), c.refs[:0])
+	if !ok {
 		s.listeners.Add(-1)
 		c.phase.Store(phaseIdle)
 		return s.appendError(out, 404, flags, "unknown stream id"), false
 	}
-	c.body = head[:0]
+	// From here a failed write closes the connection at once, and OnClose
+	// detaches the listener: c.lis must be set first.
 	c.lis = l
+	_, _ = gc.Writev(views)
+	for i, b := range refs {
+		b.release()
+		refs[i] = nil
+	}
+	clear(views)
+	c.views, c.refs = views[:0], refs[:0]
 	return out, false
 }
 

@@ -35,9 +35,8 @@ type session struct {
 	produced int64 // frames rendered since start
 	failed   bool  // the encoder could not be made: the session renders nothing
 
-	// Scratch kept across uses; guarded by the stream's mu.
-	targets    []*loopSet
-	burstViews [][]byte
+	// Scratch kept across publishes (one job at a time).
+	targets []*loopSet
 }
 
 func newSession(st *Stream, now time.Time) *session {

@@ -72,18 +72,21 @@ type listener struct {
 	closed bool   // dropped or detached: write nothing more
 }
 
-// attach adds l to st and returns the burst for it: views of the frames from
-// the one playing now to the newest, valid while mu is held — so attach
-// writes them itself, on l's loop, before it returns. For the first listener
-// of an idle stream it starts a session whose first job, submitted at once,
+// attach adds l to st and appends the burst to views: the frames from the
+// one a real-time player of the session would be playing now to the newest,
+// each batch they sit in referenced once more in refs. The caller writes the
+// views (after the response head) and then releases refs: writing here,
+// under mu, could deadlock, since gnet closes a connection whose write fails
+// synchronously, and OnClose detaches. For the first listener of an idle
+// stream, attach starts a session whose first job, submitted at once,
 // renders the burst. ok is false if the stream was removed meanwhile.
 // Loop goroutine of l only.
-func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.Time, head []byte) (ok bool) {
+func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.Time, views [][]byte, refs []*batch) (_ [][]byte, _ []*batch, ok bool) {
 	s := st.srv
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.removed {
-		return false
+		return views, refs, false
 	}
 	for len(st.sets) <= loopIdx {
 		st.sets = append(st.sets, nil)
@@ -108,14 +111,11 @@ func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.T
 		s.wheel.Cancel(&st.ttlTimer)
 		s.wheel.Schedule(&st.tickTimer, now.Add(s.cfg.Tick))
 		s.wheelMu.Unlock()
-		_, _ = l.gc.Write(head)
 		s.submit(sess) // the burst, rendered on attach rather than at the next tick
-		return true
+		return views, refs, true
 	}
-	// Join at a frame boundary: from the frame a real-time player of this
-	// session would be playing now, to the newest frame.
+	// Join at a frame boundary.
 	playing := framePlaying(sess.elapsed(now), sess.rate, sess.frameSamples)
-	views := append(sess.burstViews[:0], head)
 	for _, b := range st.ring {
 		if last := b.first + int64(len(b.ends)) - 1; last < playing {
 			continue
@@ -124,12 +124,11 @@ func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.T
 		if k := playing - b.first; k > 0 {
 			off = int(b.ends[k-1])
 		}
+		b.refs.Add(1)
+		refs = append(refs, b)
 		views = append(views, b.buf.B[off:])
 	}
-	_, _ = l.gc.Writev(views)
-	clear(views)
-	sess.burstViews = views[:0]
-	return true
+	return views, refs, true
 }
 
 // detach removes l from st. The last listener's departure cancels the render

@@ -45,6 +45,7 @@ func createStream(t *testing.T, s *Server, query string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer http.DefaultClient.CloseIdleConnections()
 	defer resp.Body.Close()
 	var body struct{ ID string }
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != 200 {
@@ -136,5 +137,35 @@ func TestStreamSessionLifecycle(t *testing.T) {
 	c, cbr := listen(t, s, id, 0)
 	if got := readAudio(t, c, cbr, 300*time.Millisecond); got < 0.25 {
 		t.Errorf("a listener of a restarted session got %.2f s in 0.3 s; want the burst", got)
+	}
+}
+
+// Regression: a listener that resets its connection right after asking
+// makes gnet's write fail inside the request handler, which closes the
+// connection (and runs OnClose) synchronously. That must neither deadlock on
+// the stream's lock nor leak the listener.
+func TestStreamListenerResetDuringAttach(t *testing.T) {
+	s := startTestServer(t, Config{Loops: 2, Workers: 2, Prebuffer: 250 * time.Millisecond, Tick: 100 * time.Millisecond})
+	id := createStream(t, s, "?samplerate=16000&channels=1&bitrate=32")
+	keep, kbr := listen(t, s, id, 0) // keeps a session and a ring of frames alive
+	_ = readAudio(t, keep, kbr, 300*time.Millisecond)
+	for range 200 {
+		c, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /stream?id=%s HTTP/1.1\r\nHost: x\r\n\r\n", id)
+		_ = c.(*net.TCPConn).SetLinger(0) // close sends RST
+		c.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for st := s.Stats(); st.Listeners != 1 || st.Conns != 1; st = s.Stats() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after 200 reset listeners: %+v; want 1 listener and 1 connection left", st)
+		}
+		_ = readAudio(t, keep, kbr, 20*time.Millisecond)
+	}
+	if got := readAudio(t, keep, kbr, 300*time.Millisecond); got < 0.2 {
+		t.Errorf("the remaining listener got %.2f s of audio in 0.3 s; want it still served", got)
 	}
 }
