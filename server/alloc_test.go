@@ -21,7 +21,7 @@ func TestAppendJSONResponseAllocs(t *testing.T) {
 // A control request, parsed and routed, allocates nothing in steady state.
 func TestRouteParamsAllocs(t *testing.T) {
 	s, st := newTestServer(t)
-	c := &conn{}
+	c := &conn{httpState: new(httpState)}
 	req := []byte("GET /params?id=" + st.ID() + " HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\r\n")
 	var out []byte
 	run := func() {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,16 +35,13 @@ const (
 // conn is the server's state of one connection. Fields without a note are
 // loop-only: touched only from gnet callbacks on the connection's loop.
 type conn struct {
-	gc     gnet.Conn
-	parser httpparse.Parser
-	req    httpparse.Request
-	out    []byte        // responses of the current event, written at once
-	body   []byte        // scratch for a JSON body
-	pairs  []render.Pair // scratch for a request's parameter pairs
-	lis    *listener     // set when the connection became a /stream listener
-	views  [][]byte      // scratch: a listener's head and burst
-	refs   []*batch      // scratch: the batches views point into
-	closed bool          // OnClose has run (gnet closes synchronously when a write fails)
+	gc gnet.Conn
+	// httpState is the request-handling state, from httpPool; a connection
+	// that becomes a listener hands it back, since a listener reads no more
+	// requests (it is most of a connection's memory: ~4 KiB).
+	*httpState
+	lis    *listener // set when the connection became a /stream listener
+	closed bool      // OnClose has run (gnet closes synchronously when a write fails)
 
 	// timer is in the server's wheel from open to close; wheelMu guards it.
 	timer loop.Timer
@@ -51,6 +49,33 @@ type conn struct {
 	// housekeeping goroutine when timer fires. deadline is unix nanoseconds.
 	phase    atomic.Int32
 	deadline atomic.Int64
+}
+
+// httpState is what a connection needs to read requests and answer them.
+type httpState struct {
+	parser httpparse.Parser
+	req    httpparse.Request
+	out    []byte        // responses of the current event, written at once
+	body   []byte        // scratch for a JSON body
+	pairs  []render.Pair // scratch for a request's parameter pairs
+	views  [][]byte      // scratch: a listener's head and burst
+	refs   []*batch      // scratch: the batches views point into
+}
+
+var httpPool = sync.Pool{New: func() any { return new(httpState) }}
+
+// releaseHTTP returns c's request state to the pool.
+func (c *conn) releaseHTTP() {
+	h := c.httpState
+	if h == nil {
+		return
+	}
+	c.httpState = nil
+	h.parser.Reset()
+	h.req = httpparse.Request{} // drop views into gnet's buffers
+	h.out, h.body = h.out[:0], h.body[:0]
+	h.pairs = h.pairs[:0]
+	httpPool.Put(h)
 }
 
 // setPhase moves c to phase p with the deadline that phase carries from now.
@@ -69,7 +94,7 @@ func (s *Server) setPhase(c *conn, p int32, now int64) {
 // OnOpen sets up a connection's state and its timeout: the first request's
 // head must arrive within HeaderTimeout of the connection's opening.
 func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c := &conn{gc: gc}
+	c := &conn{gc: gc, httpState: httpPool.Get().(*httpState)}
 	c.timer.Value = c
 	gc.SetContext(c)
 	s.conns.Add(1)
@@ -88,6 +113,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	c.closed = true
+	c.releaseHTTP()
 	s.conns.Add(-1)
 	if c.lis != nil {
 		c.lis.st.detach(c.lis, time.Now())
@@ -156,7 +182,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		var closeAfter bool
 		out, closeAfter = s.route(c, out)
 		if c.closed {
-			return gnet.None // a write inside route failed: gc is gone
+			return gnet.None // a write inside route failed: gc and c's request state are gone
 		}
 		if closeAfter {
 			consumed = len(buf) // nothing after a closing request is read
@@ -183,6 +209,9 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		out = nil
 	}
 	c.out = out[:0]
+	if c.lis != nil {
+		c.releaseHTTP() // a listener reads no more requests
+	}
 	if action == gnet.None && gc.OutboundBuffered() > maxPendingOut {
 		s.log.Warn("closing a connection that does not read its responses", "remote", gc.RemoteAddr().String())
 		return gnet.Close

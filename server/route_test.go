@@ -34,7 +34,7 @@ func newTestServer(t testing.TB) (*Server, *Stream) {
 // do parses raw as one request and routes it, returning the parsed response.
 func do(t testing.TB, s *Server, raw string) (*http.Response, map[string]any) {
 	t.Helper()
-	c := &conn{}
+	c := &conn{httpState: new(httpState)}
 	n, err := c.parser.Parse([]byte(raw), &c.req)
 	if err != nil || n != len(raw) {
 		t.Fatalf("Parse(%q) = %d, %v", raw, n, err)
@@ -90,7 +90,7 @@ func FuzzSetParam(f *testing.F) {
 	s, st := newTestServer(f)
 	f.Fuzz(func(t *testing.T, q string) {
 		raw := "GET /set_param?id=" + st.ID() + "&" + q + " HTTP/1.1\r\nHost: x\r\n\r\n"
-		c := &conn{}
+		c := &conn{httpState: new(httpState)}
 		_, err := c.parser.Parse([]byte(raw), &c.req)
 		if err != nil {
 			return // the parser's own fuzz covers what it rejects

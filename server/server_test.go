@@ -76,7 +76,7 @@ func TestStartBusyPort(t *testing.T) {
 
 func BenchmarkRouteSetParam(b *testing.B) {
 	s, st := newTestServer(b)
-	c := &conn{}
+	c := &conn{httpState: new(httpState)}
 	req := []byte("GET /set_param?id=" + st.ID() + "&freq=440&gain=0.4 HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\r\n")
 	var out []byte
 	b.ReportAllocs()
