@@ -64,7 +64,7 @@ allocs:
 
 # A short run of every fuzz target (go test runs one target per invocation).
 fuzz-smoke:
-	@set -e; for pkg in ./httpparse ./loop ./render ./server; do \
+	@set -e; for pkg in ./httpparse ./loop ./render ./server ./bench; do \
 		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
