@@ -257,6 +257,13 @@ func decodeMono(t *testing.T, mp3 []byte, rate int) []int16 {
 	return pcm
 }
 
+func abs(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
 // zeroCrossingFreq estimates the frequency of a steady tone from its rising zero crossings.
 func zeroCrossingFreq(pcm []int16, rate int) float64 {
 	first, last, n := -1, -1, 0
@@ -296,19 +303,43 @@ func TestE2EStreamSetParamHeard(t *testing.T) {
 	// The player starts at the head's arrival: audio position p plays at headAt + p.
 	callPos := called.Sub(r.headAt).Seconds()
 	win := rate / 20 // 50 ms windows
-	change := -1.0
-	for i := 0; i+win <= len(pcm); i += win {
-		f := zeroCrossingFreq(pcm[i:i+win], rate)
-		if f > 720 { // the midpoint between 440 and 1000 Hz
-			change = float64(i) / rate
-			break
+	change, steady := -1.0, 0
+	// The first 100 ms hold the decoder's start-up delay and the fade-in.
+	for i := rate / 10; i+win <= len(pcm); i += win {
+		w := pcm[i : i+win]
+		peak := 0
+		for _, v := range w {
+			peak = max(peak, abs(int(v)))
 		}
-		if pos := float64(i) / rate; pos < callPos && math.Abs(f-440) > 30 {
-			t.Fatalf("before the call, at %.2f s, the tone is %.0f Hz; want 440", pos, f)
+		if peak < 2000 {
+			continue // the decoder's start-up delay, or the fade-in: no pitch to read
 		}
+		f, pos := zeroCrossingFreq(w, rate), float64(i)/rate
+		switch {
+		case math.Abs(f-440) < 30:
+			if change >= 0 {
+				t.Fatalf("at %.2f s the tone is back at 440 Hz after changing at %.2f s", pos, change)
+			}
+			steady++
+		case math.Abs(f-1000) < 50:
+			if change < 0 {
+				change = pos
+			}
+		default:
+			// A window that straddles the 8 ms glide reads in between.
+			if change >= 0 || pos < callPos {
+				t.Fatalf("at %.2f s the tone is %.0f Hz; want 440 before the change and 1000 after", pos, f)
+			}
+		}
+	}
+	if steady < 20 {
+		t.Fatalf("only %d windows of 440 Hz before the change; the stream did not start as set", steady)
 	}
 	if change < 0 {
 		t.Fatalf("the tone never changed to 1000 Hz in %.1f s of audio", float64(len(pcm))/rate)
+	}
+	if change < callPos {
+		t.Fatalf("the tone changed at audio position %.2f s, before the call at %.2f s", change, callPos)
 	}
 	heardAfter := change - callPos
 	t.Logf("set_param heard %.3f s after the call (audio position %.3f s)", heardAfter, change)
