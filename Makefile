@@ -8,7 +8,7 @@ FUZZTIME    ?= 10s
 TEST_DEBS   := ffmpeg mpg123 curl
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke layering clean
+.PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke layering clean bench bench-peers
 
 ## run: build and run the server with its embedded defaults (127.0.0.1:8000)
 run: build
@@ -70,6 +70,14 @@ fuzz-smoke:
 			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+## bench: synthcast alone under load → bench/out/bench.jsonl and its section of BENCHMARKS.md (QUICK=1: a smoke run)
+bench:
+	bash bench/run-bench.sh
+
+## bench-peers: side by side with Icecast 2 + Liquidsoap 2 and nginx (installed from Debian if missing) → BENCHMARKS.md (QUICK=1: a smoke run)
+bench-peers:
+	bash bench/run-peers.sh
 
 clean:
 	rm -rf bin

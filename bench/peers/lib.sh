@@ -1,0 +1,433 @@
+# shellcheck shell=bash
+# Helpers shared by bench/run-bench.sh and bench/run-peers.sh (sourced, not run).
+#
+# Rules they enforce: every process a run starts is recorded by PID and stopped
+# by that PID on exit (normal or not); every load is bounded by a timeout; only
+# 127.0.0.1 is ever a target.
+
+BP_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BP_PEERS="$BP_ROOT/bench/peers"
+# Results and the report. A QUICK=1 smoke run, or a run with its own BENCH_OUT,
+# writes its BENCHMARKS.md there, never over the repository's.
+if [ "${QUICK:-0}" = 1 ]; then
+	BP_OUT=${BENCH_OUT:-$BP_ROOT/bench/out/quick}
+else
+	BP_OUT=${BENCH_OUT:-$BP_ROOT/bench/out}
+fi
+if [ -n "${BENCH_OUT:-}" ] || [ "${QUICK:-0}" = 1 ]; then
+	BP_MD=${BENCH_MD:-$BP_OUT/BENCHMARKS.md}
+else
+	BP_MD=${BENCH_MD:-$BP_ROOT/BENCHMARKS.md}
+fi
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+BP_PIDS=()      # processes started by this run, stopped in bp_cleanup
+BP_LAST_PID=""  # PID of the last bp_start
+BP_RUN=""       # this run's scratch directory (configs, logs)
+BP_JSONL=""     # this run's results, one JSON object a line
+BP_T0=$(date +%s)
+
+bp_log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+bp_die() { bp_log "FATAL: $*"; exit 1; }
+
+# bp_init SUITE: scratch dir, results file bench/out/SUITE.jsonl (started afresh),
+# traps. Results are written to a temporary file and moved into place at the end,
+# so a failed run leaves the previous results (and BENCHMARKS.md) as they were
+# unless BENCH_KEEP_PARTIAL=1.
+bp_init() {
+	BP_SUITE=$1
+	cd "$BP_ROOT" || exit 1
+	mkdir -p "$BP_OUT"
+	BP_RUN=$(mktemp -d "${TMPDIR:-/tmp}/synthcast-$BP_SUITE.XXXXXX")
+	chmod 755 "$BP_RUN" # Icecast runs as nobody and must reach its config
+	BP_JSONL="$BP_RUN/results.jsonl"
+	: >"$BP_JSONL"
+	set -E
+	trap 'bp_log "failed at ${BASH_SOURCE[0]##*/}:$LINENO: $BASH_COMMAND"' ERR
+	trap bp_cleanup EXIT
+	trap 'bp_log "interrupted"; exit 130' INT TERM HUP
+	bp_log "scratch dir $BP_RUN; results go to $BP_OUT/$BP_SUITE.jsonl"
+}
+
+bp_cleanup() {
+	local rc=$?
+	set +e
+	local pid
+	for pid in "${BP_PIDS[@]}"; do
+		[ -n "$pid" ] && bp_stop "$pid"
+	done
+	BP_PIDS=()
+	if [ "$rc" != 0 ] && [ -n "$BP_JSONL" ] && [ -s "$BP_JSONL" ]; then
+		cp "$BP_JSONL" "$BP_OUT/$BP_SUITE.partial.jsonl"
+		bp_log "run failed (exit $rc): partial results in $BP_OUT/$BP_SUITE.partial.jsonl, logs in $BP_RUN"
+		if [ "${BENCH_KEEP_PARTIAL:-0}" = 1 ]; then
+			jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" --argjson rc "$rc" \
+				'{case: "run", seconds: $s, quick: ($q == "1"), partial: true, exit: $rc}' >>"$BP_OUT/$BP_SUITE.partial.jsonl"
+			mv "$BP_OUT/$BP_SUITE.partial.jsonl" "$BP_OUT/$BP_SUITE.jsonl"
+			"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD" && bp_log "$BP_MD regenerated from the partial results"
+		fi
+	elif [ "$rc" = 0 ] && [ "${BENCH_KEEP_LOGS:-0}" != 1 ] && [ -n "$BP_RUN" ]; then
+		rm -rf "$BP_RUN"
+	elif [ -n "$BP_RUN" ]; then
+		bp_log "logs kept in $BP_RUN"
+	fi
+	exit "$rc"
+}
+
+# bp_start NAME CMD...: start CMD in the background, output to $BP_RUN/NAME.log;
+# its PID is in BP_LAST_PID and will be stopped on exit.
+bp_start() {
+	local name=$1
+	shift
+	"$@" >"$BP_RUN/$name.log" 2>&1 &
+	BP_LAST_PID=$!
+	BP_PIDS+=("$BP_LAST_PID")
+	bp_log "started $name (pid $BP_LAST_PID): $*"
+}
+
+# bp_stop PID: SIGTERM, up to 15 s to exit, then SIGKILL. Only this PID.
+bp_stop() {
+	local pid=$1 i
+	[ -n "$pid" ] || return 0
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		for ((i = 0; i < 150; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$pid" 2>/dev/null; then
+			bp_log "pid $pid ignored SIGTERM for 15 s: SIGKILL"
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	fi
+	wait "$pid" 2>/dev/null || true
+	local keep=() p
+	for p in "${BP_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+	BP_PIDS=("${keep[@]}")
+	return 0
+}
+
+# bp_run NAME SECONDS CMD...: run CMD bounded by SECONDS (SIGTERM, then SIGKILL
+# 10 s later), stdout to $BP_RUN/NAME.out, stderr to $BP_RUN/NAME.err; returns
+# its exit status. Run in the background and waited for, so that a signal to
+# this script stops it at once (through the EXIT trap).
+bp_run() {
+	local name=$1 secs=$2
+	shift 2
+	timeout -k 10 "$secs" "$@" >"$BP_RUN/$name.out" 2>"$BP_RUN/$name.err" &
+	local pid=$!
+	BP_PIDS+=("$pid")
+	local rc=0
+	wait "$pid" || rc=$?
+	local keep=() p
+	for p in "${BP_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+	BP_PIDS=("${keep[@]}")
+	return "$rc"
+}
+
+# bp_wait_http URL SECONDS [PID]: wait until URL answers (any HTTP status);
+# fails early if PID died.
+bp_wait_http() {
+	local url=$1 secs=$2 pid=${3:-} code end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		# An endless stream never completes: headers received are enough.
+		code=$(curl -s -o /dev/null -w "%{http_code}" --max-time 1 "$url" 2>/dev/null || true)
+		case $code in
+		[1-9]??) return 0 ;;
+		esac
+		if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+			bp_log "pid $pid exited while waiting for $url"
+			return 1
+		fi
+		sleep 0.2
+	done
+	bp_log "timed out after ${secs}s waiting for $url"
+	return 1
+}
+
+# bp_wait_audio URL SECONDS: wait until URL serves at least 4 KiB of body.
+bp_wait_audio() {
+	local url=$1 secs=$2 n end=$((SECONDS + $2))
+	while [ $SECONDS -lt $end ]; do
+		n=$(curl -s --max-time 1.5 "$url" 2>/dev/null | head -c 4096 | wc -c || true)
+		[ "${n:-0}" -ge 4096 ] && return 0
+		sleep 0.5
+	done
+	bp_log "timed out after ${secs}s waiting for audio at $url"
+	return 1
+}
+
+# bp_port_free PORT: true when nothing listens on 127.0.0.1:PORT.
+bp_port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# bp_pick_port VAR DEFAULT: VAR := DEFAULT or the next free port above it.
+bp_pick_port() {
+	local var=$1 p=$2
+	while ! bp_port_free "$p"; do p=$((p + 1)); done
+	printf -v "$var" '%s' "$p"
+}
+
+# bp_secret: a fresh random password.
+bp_secret() { head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+
+# bp_raise_nofile: soft open-files limit up to the hard limit (20000 here);
+# children inherit it.
+bp_raise_nofile() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" = unlimited ]; then hard=1048576; fi
+	ulimit -n "$hard" 2>/dev/null || bp_log "could not raise ulimit -n to $hard"
+	BP_NOFILE=$(ulimit -n)
+	bp_log "open files limit: $BP_NOFILE"
+}
+
+# bp_apt PKG...: install the Debian packages that are missing (apt-get update first).
+bp_apt() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return 0
+	bp_log "installing from Debian: ${missing[*]}"
+	$SUDO apt-get update -qq
+	# icecast2's postinst asks debconf questions: answer none, keep the defaults.
+	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+		"${missing[@]}" >"$BP_RUN/apt.log" 2>&1 ||
+		{ tail -20 "$BP_RUN/apt.log" >&2; bp_die "apt-get install ${missing[*]} failed"; }
+}
+
+# bp_build: bin/synthcast and the load-test command (BENCH_BIN overrides the latter).
+bp_build() {
+	(cd "$BP_ROOT" && go build -o bin/synthcast .) || bp_die "go build synthcast failed"
+	SYNTHCAST="$BP_ROOT/bin/synthcast"
+	if [ -n "${BENCH_BIN:-}" ]; then
+		BENCH="$BENCH_BIN"
+	else
+		(cd "$BP_ROOT" && go build -o "$BP_RUN/bench" ./bench) ||
+			bp_die "go build ./bench failed (the load-test command)"
+		BENCH="$BP_RUN/bench"
+	fi
+	# How the report names the load-test command.
+	BENCH_SHOWN="go run ./bench"
+}
+
+# bp_record JSON_OBJECT: append one result line (adds the time).
+bp_record() {
+	jq -c --arg t "$(date -u +%FT%TZ)" '. + {time: $t}' <<<"$1" >>"$BP_JSONL" ||
+		bp_log "could not record: $1"
+}
+
+# bp_last_json FILE: the last line of FILE that is a JSON object, or nothing.
+bp_last_json() {
+	local line
+	line=$(grep -E '^\s*\{' "$1" 2>/dev/null | tail -n 1)
+	[ -n "$line" ] && jq -e -c . <<<"$line" 2>/dev/null
+}
+
+# bp_meta META_JSON: META plus {"server": BP_SERVER}, the server command line
+# that the current case measures (set by whoever started it).
+bp_meta() {
+	if [ -n "${BP_SERVER:-}" ]; then
+		jq -c --arg s "$BP_SERVER" '. + {server: $s}' <<<"$1"
+	else
+		echo "$1"
+	fi
+}
+
+# bp_case META_JSON NAME SECONDS CMD...: run one bounded measurement and record
+# META + {"cmd", "result"} (or {"error"} with the tail of its stderr).
+bp_case() {
+	local meta=$1 name=$2 secs=$3
+	shift 3
+	local shown=${BP_SHOWN_CMD:-}
+	meta=$(bp_meta "$meta")
+	if [ -z "$shown" ]; then
+		shown="$*"
+		shown=${shown/#"$BENCH"/$BENCH_SHOWN}
+	fi
+	bp_log "run $name: $shown"
+	local rc=0 res
+	bp_run "$name" "$secs" "$@" || rc=$?
+	res=$(bp_last_json "$BP_RUN/$name.out") || res=""
+	if [ -n "$res" ]; then
+		bp_record "$(jq -c --arg cmd "$shown" --argjson r "$res" --argjson rc "$rc" \
+			'. + {cmd: $cmd, result: $r} + (if $rc != 0 then {exit: $rc} else {} end)' <<<"$meta")"
+		bp_log "  → $(jq -c "del(.server)" <<<"$res" | cut -c1-400)"
+	else
+		local err
+		err=$(tail -c 600 "$BP_RUN/$name.err" 2>/dev/null | tr -d '\000')
+		[ "$rc" = 124 ] && err="timed out after ${secs}s; $err"
+		bp_record "$(jq -c --arg cmd "$shown" --arg e "exit $rc: $err" '. + {cmd: $cmd, error: $e}' <<<"$meta")"
+		bp_log "  → FAILED (exit $rc): $err"
+	fi
+	BP_SHOWN_CMD=""
+}
+
+# bp_probe META_JSON URL: ffprobe URL and record codec, rate, channels, bitrate;
+# returns non-zero unless it is 128 kbit/s 44.1 kHz stereo MP3.
+bp_probe() {
+	local meta=$1 url=$2 out
+	out=$(timeout -k 5 20 ffprobe -v error -formatprobesize 16384 -select_streams a:0 \
+		-show_entries stream=codec_name,sample_rate,channels,bit_rate -of json "$url" 2>&1 || true)
+	local s
+	s=$(jq -c '.streams[0] // {}' <<<"$out" 2>/dev/null) || s='{}'
+	local ok=false
+	if [ "$(jq -r '[.codec_name, .sample_rate, (.channels|tostring), .bit_rate] | join(" ")' <<<"$s")" = "mp3 44100 2 128000" ]; then
+		ok=true
+	fi
+	bp_record "$(jq -c --arg url "$url" --argjson s "$s" --argjson ok "$ok" \
+		--arg cmd "ffprobe -v error -formatprobesize 16384 -show_entries stream=codec_name,sample_rate,channels,bit_rate $url" \
+		'. + {case: "probe", url: $url, probe: $s, ok: $ok, cmd: $cmd}' <<<"$meta")"
+	bp_log "probe $url: $s ok=$ok"
+	[ "$ok" = true ]
+}
+
+# bp_machine: one "machine" record (CPU, memory, kernel, versions).
+bp_machine() {
+	local model mem kernel gov ice liq ng wrkv
+	model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+	mem=$(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
+	kernel=$(uname -sr)
+	gov=$(go version 2>/dev/null | awk '{print $3}')
+	ice=$(icecast2 -v 2>/dev/null | head -1 || true)
+	liq=$(liquidsoap --version 2>/dev/null | head -1 || true)
+	ng=$(nginx -v 2>&1 | sed 's/^nginx version: //' || true)
+	wrkv=$(wrk -v 2>&1 | head -1 | awk '{print $1, $2}' || true)
+	bp_record "$(jq -nc --arg cpu "$model" --arg n "$(nproc)" --arg mem "$mem" --arg k "$kernel" \
+		--arg go "$gov" --arg ice "$ice" --arg liq "$liq" --arg nginx "$ng" --arg wrk "$wrkv" \
+		--arg nofile "$(ulimit -n)" --arg commit "$(cd "$BP_ROOT" && git rev-parse --short HEAD 2>/dev/null)" \
+		--arg dirty "$(cd "$BP_ROOT" && git --no-optional-locks status --porcelain 2>/dev/null | grep -q . && echo yes || echo no)" \
+		'{case: "machine", nproc: ($n|tonumber), cpu: $cpu, memory: $mem, kernel: $k, go: $go,
+		  icecast: $ice, liquidsoap: $liq, nginx: $nginx, wrk: $wrk, nofile: $nofile,
+		  commit: $commit, dirty: $dirty}')"
+}
+
+# bp_finish: publish this run's results and regenerate BENCHMARKS.md.
+bp_finish() {
+	bp_record "$(jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" \
+		'{case: "run", seconds: $s, quick: ($q == "1")}')"
+	mv "$BP_JSONL" "$BP_OUT/$BP_SUITE.jsonl"
+	rm -f "$BP_OUT/$BP_SUITE.partial.jsonl"
+	BP_JSONL=""
+	"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD"
+	bp_log "wrote $BP_OUT/$BP_SUITE.jsonl and $BP_MD in $(($(date +%s) - BP_T0)) s"
+}
+
+# --- synthcast -------------------------------------------------------------
+
+# bp_synthcast_start NAME PORT ARGS...: start bin/synthcast on 127.0.0.1:PORT;
+# PID in SC_PID.
+bp_synthcast_start() {
+	local name=$1 port=$2
+	shift 2
+	bp_start "$name" "$SYNTHCAST" -listen "127.0.0.1:$port" "$@"
+	BP_SERVER="bin/synthcast -listen 127.0.0.1:$port${*:+ $*}"
+	SC_PID=$BP_LAST_PID
+	bp_wait_http "http://127.0.0.1:$port/healthz" 20 "$SC_PID" ||
+		{ tail -20 "$BP_RUN/$name.log" >&2; bp_die "synthcast did not start"; }
+}
+
+# bp_synthcast_probe PORT META: create a stream, ffprobe it.
+bp_synthcast_probe() {
+	local port=$1 meta=$2 id
+	id=$(curl -s --max-time 5 "http://127.0.0.1:$port/create_stream" | jq -r .id || true)
+	bp_probe "$meta" "http://127.0.0.1:$port/stream?id=$id" || true
+}
+
+# bp_secs DURATION: a Go-style duration (250ms, 30s, 2m, 1m30s) in whole
+# seconds, rounded up.
+bp_secs() {
+	local d=$1 total_ms=0 num unit
+	while [[ $d =~ ^([0-9]+(\.[0-9]+)?)(ms|s|m|h)(.*)$ ]]; do
+		num=${BASH_REMATCH[1]}
+		unit=${BASH_REMATCH[3]}
+		d=${BASH_REMATCH[4]}
+		case $unit in
+		ms) total_ms=$(awk -v a="$total_ms" -v n="$num" 'BEGIN{printf "%d", a + n}') ;;
+		s) total_ms=$(awk -v a="$total_ms" -v n="$num" 'BEGIN{printf "%d", a + n*1000}') ;;
+		m) total_ms=$(awk -v a="$total_ms" -v n="$num" 'BEGIN{printf "%d", a + n*60000}') ;;
+		h) total_ms=$(awk -v a="$total_ms" -v n="$num" 'BEGIN{printf "%d", a + n*3600000}') ;;
+		esac
+	done
+	[ -z "$d" ] || bp_die "bad duration: $1"
+	echo $(((total_ms + 999) / 1000))
+}
+
+# bp_wrk_json FILE: wrk --latency output as one JSON object.
+bp_wrk_json() {
+	awk '
+	function ms(v) {
+		if (v ~ /us$/) return substr(v, 1, length(v)-2) / 1000
+		if (v ~ /ms$/) return substr(v, 1, length(v)-2) + 0
+		if (v ~ /s$/)  return substr(v, 1, length(v)-1) * 1000
+		if (v ~ /m$/)  return substr(v, 1, length(v)-1) * 60000
+		return v + 0
+	}
+	/^ +Latency +[0-9]/ { avg = ms($2); max = ms($4) }
+	/^ +50%/ { p50 = ms($2) } /^ +75%/ { p75 = ms($2) }
+	/^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) }
+	/requests in/ { req = $1; dur = $4; sub(/,$/, "", dur) }
+	/Non-2xx or 3xx responses:/ { non2xx = $NF }
+	/Socket errors:/ { sub(/^ *Socket errors: */, ""); serr = $0; n = split($0, f, /[ ,]+/); for (i = 2; i <= n; i += 2) errs += f[i] }
+	/^Requests\/sec:/ { rps = $2 }
+	END {
+		if (rps == "") exit 1
+		printf "{\"mode\":\"wrk\",\"rps\":%s,\"requests\":%s,\"duration\":\"%s\",\"latency_ms\":{\"avg\":%s,\"p50\":%s,\"p75\":%s,\"p90\":%s,\"p99\":%s,\"max\":%s},\"non_2xx\":%d,\"errors\":%d,\"socket_errors\":\"%s\"}\n",
+			rps, req, dur, avg+0, p50+0, p75+0, p90+0, p99+0, max+0, non2xx+0, errs+0, serr
+	}' "$1"
+}
+
+# bp_wrk_case META NAME SECONDS WRK_ARGS...: run wrk (bounded) and record its figures.
+bp_wrk_case() {
+	local meta=$1 name=$2 secs=$3
+	shift 3
+	meta=$(bp_meta "$meta")
+	local shown="wrk $*"
+	bp_log "run $name: $shown"
+	local rc=0 res
+	bp_run "$name" "$secs" wrk "$@" || rc=$?
+	if res=$(bp_wrk_json "$BP_RUN/$name.out"); then
+		bp_record "$(jq -c --arg cmd "$shown" --argjson r "$res" '. + {cmd: $cmd, result: $r}' <<<"$meta")"
+		bp_log "  → $res"
+	else
+		bp_record "$(jq -c --arg cmd "$shown" --arg e "exit $rc: $(tail -c 400 "$BP_RUN/$name.err" "$BP_RUN/$name.out" 2>/dev/null)" \
+			'. + {cmd: $cmd, error: $e}' <<<"$meta")"
+		bp_log "  → FAILED (exit $rc)"
+	fi
+}
+
+# bp_gobench PKG...: go test -bench over the packages that exist, one record per benchmark.
+bp_gobench() {
+	local pkgs=() p
+	for p in "$@"; do
+		[ -d "$BP_ROOT/$p" ] && pkgs+=("./$p")
+	done
+	[ ${#pkgs[@]} = 0 ] && return 0
+	local args=(test -run '^$' -bench "${GOBENCH_PATTERN:-.}" -benchmem -benchtime "${GOBENCH_TIME:-1s}" "${pkgs[@]}")
+	bp_log "run go ${args[*]}"
+	local rc=0
+	bp_run gobench "${GOBENCH_TIMEOUT:-900}" go "${args[@]}" || rc=$?
+	local cmd="go ${args[*]}"
+	awk -v cmd="$cmd" '
+	/^pkg: / { pkg = $2 }
+	/^Benchmark/ && NF >= 4 {
+		name = $1; sub(/-[0-9]+$/, "", name)
+		line = sprintf("{\"case\":\"gobench\",\"pkg\":\"%s\",\"name\":\"%s\",\"iterations\":%s,\"metrics\":{", pkg, name, $2)
+		sep = ""
+		for (i = 3; i + 1 <= NF; i += 2) {
+			line = line sprintf("%s\"%s\":%s", sep, $(i+1), $i); sep = ","
+		}
+		print line "}}"
+	}' "$BP_RUN/gobench.out" | while read -r l; do
+		bp_record "$(jq -c --arg cmd "$cmd" '. + {cmd: $cmd}' <<<"$l")"
+	done
+	grep -E '^(FAIL|ok|---)' "$BP_RUN/gobench.out" >&2 || true
+	if [ "$rc" != 0 ]; then
+		bp_record "$(jq -nc --arg cmd "$cmd" --arg e "exit $rc: $(grep -E 'FAIL|panic|cannot|error' "$BP_RUN/gobench.out" "$BP_RUN/gobench.err" | head -5)" \
+			'{case: "gobench", cmd: $cmd, error: $e}')"
+	fi
+}

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# make bench: synthcast alone on this machine, over loopback.
+#
+#   listen   the listener ladder: LISTEN_COUNTS listeners over LISTEN_STREAMS streams
+#   unique   the unique-stream ladder: K streams, UNIQUE_PER_STREAM listener(s) each
+#   latency  a /set_param heard: default pacing, then tuned -prebuffer/-tick
+#            (with a stall check at TUNED_LISTENERS listeners)
+#   control  /set_param under wrk (keep-alive) and `bench control`, /create_stream
+#   gobench  go test -bench over the hot paths (httpparse, render, loop, server)
+#
+# Results: bench/out/bench.jsonl, then BENCHMARKS.md is regenerated
+# (bench/peers/mdgen.sh; the side-by-side section of make bench-peers is kept).
+# Every size and duration is an environment variable (defaults below);
+# QUICK=1 makes everything tiny for a smoke test. SECTIONS picks sections.
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=peers/lib.sh
+. "$(dirname "$0")/peers/lib.sh"
+
+if [ "${QUICK:-0}" = 1 ]; then
+	: "${LISTEN_COUNTS:=100 500}" "${LISTEN_RAMP:=1s}" "${LISTEN_DURATION:=5s}"
+	: "${UNIQUE_KS:=8 16}" "${UNIQUE_RAMP:=1s}" "${UNIQUE_DURATION:=5s}"
+	: "${LATENCY_N:=3}" "${TUNED_LISTENERS:=100}" "${TUNED_DURATION:=5s}"
+	: "${CONTROL_DURATION:=3s}" "${GOBENCH_TIME:=100ms}"
+fi
+: "${SECTIONS:=listen unique latency control gobench}"
+: "${LISTEN_COUNTS:=1000 5000 10000 19000}"
+: "${LISTEN_STREAMS:=10}"
+: "${LISTEN_RAMP:=10s}"
+: "${LISTEN_DURATION:=30s}"
+: "${UNIQUE_KS:=40 80 160 320}"
+: "${UNIQUE_PER_STREAM:=1}"
+: "${UNIQUE_RAMP:=2s}"
+: "${UNIQUE_DURATION:=20s}"
+: "${LATENCY_N:=10}"
+: "${TUNED_PREBUFFER:=250ms}"
+: "${TUNED_TICK:=250ms}"
+: "${TUNED_LISTENERS:=1000}"
+: "${TUNED_DURATION:=30s}"
+: "${CONTROL_CONNS:=100}"
+: "${CONTROL_THREADS:=2}"
+: "${CONTROL_DURATION:=10s}"
+: "${GOBENCH_PKGS:=httpparse render loop server}"
+: "${PORT_BASE:=18100}"
+
+bp_init bench
+bp_raise_nofile
+bp_apt jq curl ffmpeg wrk
+bp_build
+bp_machine
+bp_pick_port P_SC "$PORT_BASE"
+
+SC_MAX_LISTENERS=19000
+for n in $LISTEN_COUNTS $TUNED_LISTENERS; do
+	[ "$n" -gt "$SC_MAX_LISTENERS" ] && SC_MAX_LISTENERS=$n
+done
+listen_timeout() { echo $(($(bp_secs "$2") + $(bp_secs "$3") + 90 + $1 / 200)); }
+
+section_listen() {
+	local n first=1
+	for n in $LISTEN_COUNTS; do
+		bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
+		if [ $first = 1 ]; then bp_synthcast_probe "$P_SC" '{"section":"listen","system":"synthcast"}'; fi
+		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $n -ramp $LISTEN_RAMP -duration $LISTEN_DURATION -pid SYNTHCAST -json" \
+			bp_case "$(jq -nc --argjson n "$n" --argjson s "$LISTEN_STREAMS" '{section:"listen", system:"synthcast", n:$n, streams:$s}')" \
+			"listen-$n" "$(listen_timeout "$n" "$LISTEN_RAMP" "$LISTEN_DURATION")" \
+			"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$n" \
+			-ramp "$LISTEN_RAMP" -duration "$LISTEN_DURATION" -pid "$SC_PID" -json
+		bp_stop "$SC_PID"
+		first=0
+	done
+}
+
+section_unique() {
+	local k n
+	for k in $UNIQUE_KS; do
+		n=$((k * UNIQUE_PER_STREAM))
+		bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
+		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $k -n $n -ramp $UNIQUE_RAMP -duration $UNIQUE_DURATION -pid SYNTHCAST -json" \
+			bp_case "$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"synthcast", k:$k, n:$n}')" \
+			"unique-$k" "$(listen_timeout "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION")" \
+			"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$k" -n "$n" \
+			-ramp "$UNIQUE_RAMP" -duration "$UNIQUE_DURATION" -pid "$SC_PID" -json
+		bp_stop "$SC_PID"
+	done
+}
+
+section_latency() {
+	local lat_t=$((LATENCY_N * 20 + 60))
+	bp_synthcast_start synthcast "$P_SC"
+	bp_case '{"section":"latency","system":"synthcast","via":"-prebuffer 1s -tick 500ms (defaults)"}' latency-default "$lat_t" \
+		"$BENCH" latency -url "http://127.0.0.1:$P_SC" -n "$LATENCY_N" -json
+	bp_stop "$SC_PID"
+
+	bp_synthcast_start synthcast-tuned "$P_SC" -prebuffer "$TUNED_PREBUFFER" -tick "$TUNED_TICK" -max-listeners "$SC_MAX_LISTENERS"
+	bp_case "$(jq -nc --arg v "-prebuffer $TUNED_PREBUFFER -tick $TUNED_TICK" '{section:"latency", system:"synthcast-tuned", via:$v}')" \
+		latency-tuned "$lat_t" \
+		"$BENCH" latency -url "http://127.0.0.1:$P_SC" -n "$LATENCY_N" -json
+	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
+		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
+		listen-tuned "$(listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
+		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
+		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
+	bp_stop "$SC_PID"
+}
+
+section_control() {
+	local t=$(($(bp_secs "$CONTROL_DURATION") + 30)) id
+	local wargs=(-t"$CONTROL_THREADS" -c"$CONTROL_CONNS" -d"$CONTROL_DURATION" --latency)
+	bp_synthcast_start synthcast "$P_SC"
+	id=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
+	if [ -f bench/set_param.lua ]; then
+		bp_wrk_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' wrk-set_param "$t" \
+			"${wargs[@]}" -s bench/set_param.lua "http://127.0.0.1:$P_SC" -- "$id"
+	else
+		bp_wrk_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' wrk-set_param "$t" \
+			"${wargs[@]}" "http://127.0.0.1:$P_SC/set_param?id=$id&gain=0.25"
+	fi
+	bp_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"bench"}' control-set_param "$t" \
+		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route set_param -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
+	bp_stop "$SC_PID"
+
+	# /create_stream fills the registry (503 past -max-streams): a fresh server.
+	bp_synthcast_start synthcast "$P_SC"
+	bp_case '{"section":"control","system":"synthcast","route":"/create_stream","tool":"bench"}' control-create "$t" \
+		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route create -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
+	bp_stop "$SC_PID"
+}
+
+section_gobench() {
+	BP_SERVER=""
+	# shellcheck disable=SC2086
+	bp_gobench $GOBENCH_PKGS
+}
+
+for s in $SECTIONS; do
+	case $s in
+	listen | unique | latency | control | gobench) "section_$s" ;;
+	*) bp_die "unknown section $s (listen unique latency control gobench)" ;;
+	esac
+done
+bp_finish
