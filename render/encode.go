@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strconv"
 
 	"github.com/braheezy/shine-mp3/pkg/mp3"
 )
@@ -96,7 +95,7 @@ func lookupFormat(sampleRate, channels, bitrate int) (mpegFormat, error) {
 		}
 	}
 	if index == 0 {
-		return mpegFormat{}, fmt.Errorf("%w: %d kbit/s at %d Hz (want one of %s)", ErrFormat, bitrate, sampleRate, bitrateList(table))
+		return mpegFormat{}, fmt.Errorf("%w: %d kbit/s at %d Hz (want one of %s)", ErrFormat, bitrate, sampleRate, joinInts(table))
 	}
 	f := frameGeometry(version, sampleRate, bitrate)
 	f.brIndex = index
@@ -136,17 +135,6 @@ func (f *mpegFormat) fits(channels int) bool {
 	}
 	main := (longest - sideInfoBytes[f.version-1][channels-1]) * 8
 	return main <= f.granules*channels*maxGranuleBits
-}
-
-func bitrateList(brs []int) string {
-	var b []byte
-	for i, br := range brs {
-		if i > 0 {
-			b = append(b, ", "...)
-		}
-		b = strconv.AppendInt(b, int64(br), 10)
-	}
-	return string(b)
 }
 
 // CheckFormat reports whether NewEncoder accepts the format: nil, or an
