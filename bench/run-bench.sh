@@ -53,20 +53,14 @@ SC_MAX_LISTENERS=19000
 for n in $LISTEN_COUNTS $TUNED_LISTENERS; do
 	[ "$n" -gt "$SC_MAX_LISTENERS" ] && SC_MAX_LISTENERS=$n
 done
-listen_timeout() { echo $(($(bp_secs "$2") + $(bp_secs "$3") + 90 + $1 / 200)); }
 
 section_listen() {
-	local n first=1
+	local n probe='{"section":"listen","system":"synthcast"}'
 	for n in $LISTEN_COUNTS; do
-		bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
-		if [ $first = 1 ]; then bp_synthcast_probe "$P_SC" '{"section":"listen","system":"synthcast"}'; fi
-		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $n -ramp $LISTEN_RAMP -duration $LISTEN_DURATION -pid SYNTHCAST -json" \
-			bp_case "$(jq -nc --argjson n "$n" --argjson s "$LISTEN_STREAMS" '{section:"listen", system:"synthcast", n:$n, streams:$s}')" \
-			"listen-$n" "$(listen_timeout "$n" "$LISTEN_RAMP" "$LISTEN_DURATION")" \
-			"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$n" \
-			-ramp "$LISTEN_RAMP" -duration "$LISTEN_DURATION" -pid "$SC_PID" -json
-		bp_stop "$SC_PID"
-		first=0
+		bp_synthcast_listen "listen-$n" \
+			"$(jq -nc --argjson n "$n" --argjson s "$LISTEN_STREAMS" '{section:"listen", system:"synthcast", n:$n, streams:$s}')" \
+			"$LISTEN_STREAMS" "$n" "$LISTEN_RAMP" "$LISTEN_DURATION" "$probe"
+		probe=
 	done
 }
 
@@ -74,13 +68,9 @@ section_unique() {
 	local k n
 	for k in $UNIQUE_KS; do
 		n=$((k * UNIQUE_PER_STREAM))
-		bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
-		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $k -n $n -ramp $UNIQUE_RAMP -duration $UNIQUE_DURATION -pid SYNTHCAST -json" \
-			bp_case "$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"synthcast", k:$k, n:$n}')" \
-			"unique-$k" "$(listen_timeout "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION")" \
-			"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$k" -n "$n" \
-			-ramp "$UNIQUE_RAMP" -duration "$UNIQUE_DURATION" -pid "$SC_PID" -json
-		bp_stop "$SC_PID"
+		bp_synthcast_listen "unique-$k" \
+			"$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"synthcast", k:$k, n:$n}')" \
+			"$k" "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION"
 	done
 }
 
@@ -97,7 +87,7 @@ section_latency() {
 		"$BENCH" latency -url "http://127.0.0.1:$P_SC" -n "$LATENCY_N" -json
 	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
 		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
-		listen-tuned "$(listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
+		listen-tuned "$(bp_listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
 		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
 		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
 	bp_stop "$SC_PID"

@@ -138,13 +138,9 @@ csv_urls() { # csv_urls PREFIX N SUFFIX: PREFIX0SUFFIX,PREFIX1SUFFIX,…
 	echo "$out"
 }
 
-listen_timeout() { # listen_timeout N RAMP DURATION
-	echo $(($(bp_secs "$2") + $(bp_secs "$3") + 90 + $1 / 200))
-}
-
 # --- (a) one programme, many listeners -----------------------------------------
 section_listen() {
-	local n first=1 urls
+	local n first=1 urls probe
 	urls=$(csv_urls "http://127.0.0.1:$P_ICE/sine" "$LISTEN_STREAMS" .mp3)
 	for n in $LISTEN_ALL; do
 		# Icecast relaying Liquidsoap (its LISTEN_STREAMS sources).
@@ -157,7 +153,7 @@ section_listen() {
 			fi
 			BP_SHOWN_CMD="$BENCH_SHOWN listen -stream-urls http://127.0.0.1:$P_ICE/sine{0..$((LISTEN_STREAMS - 1))}.mp3 -n $n -ramp $LISTEN_RAMP -duration $LISTEN_DURATION -pids ICECAST,LIQUIDSOAP -json" \
 				bp_case "$(jq -nc --argjson n "$n" --argjson s "$LISTEN_STREAMS" '{section:"listen", system:"icecast", n:$n, streams:$s}')" \
-				"listen-icecast-$n" "$(listen_timeout "$n" "$LISTEN_RAMP" "$LISTEN_DURATION")" \
+				"listen-icecast-$n" "$(bp_listen_timeout "$n" "$LISTEN_RAMP" "$LISTEN_DURATION")" \
 				"$BENCH" listen -stream-urls "$urls" -n "$n" -ramp "$LISTEN_RAMP" -duration "$LISTEN_DURATION" \
 				-pids "$ICE_PID,$LIQ_PID" -json
 		else
@@ -167,21 +163,18 @@ section_listen() {
 		bp_stop "$ICE_PID"
 
 		# synthcast, LISTEN_STREAMS tokens, default pacing.
-		bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
-		if [ $first = 1 ]; then bp_synthcast_probe "$P_SC" '{"section":"listen","system":"synthcast"}'; fi
-		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $n -ramp $LISTEN_RAMP -duration $LISTEN_DURATION -pid SYNTHCAST -json" \
-			bp_case "$(jq -nc --argjson n "$n" --argjson s "$LISTEN_STREAMS" '{section:"listen", system:"synthcast", n:$n, streams:$s}')" \
-			"listen-synthcast-$n" "$(listen_timeout "$n" "$LISTEN_RAMP" "$LISTEN_DURATION")" \
-			"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$n" \
-			-ramp "$LISTEN_RAMP" -duration "$LISTEN_DURATION" -pid "$SC_PID" -json
-		bp_stop "$SC_PID"
+		probe=
+		if [ $first = 1 ]; then probe='{"section":"listen","system":"synthcast"}'; fi
+		bp_synthcast_listen "listen-synthcast-$n" \
+			"$(jq -nc --argjson n "$n" --argjson s "$LISTEN_STREAMS" '{section:"listen", system:"synthcast", n:$n, streams:$s}')" \
+			"$LISTEN_STREAMS" "$n" "$LISTEN_RAMP" "$LISTEN_DURATION" "$probe"
 		first=0
 	done
 }
 
 # --- (b) K unique streams -------------------------------------------------------
 section_unique() {
-	local k n first=1 urls catchup
+	local k n first=1 urls catchup probe
 	for k in $UNIQUE_KS; do
 		n=$((k * UNIQUE_PER_STREAM))
 		liq_start "liq-harbor-$k" harbor-unique.liq LIQ_HARBOR_PORT="$P_HARBOR" LIQ_STREAMS="$k"
@@ -194,7 +187,7 @@ section_unique() {
 			urls=$(csv_urls "http://127.0.0.1:$P_HARBOR/u" "$k" "")
 			BP_SHOWN_CMD="$BENCH_SHOWN listen -stream-urls http://127.0.0.1:$P_HARBOR/u{0..$((k - 1))} -n $n -ramp $UNIQUE_RAMP -duration $UNIQUE_DURATION -pid LIQUIDSOAP -json" \
 				bp_case "$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"liquidsoap", k:$k, n:$n}')" \
-				"unique-liquidsoap-$k" "$(listen_timeout "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION")" \
+				"unique-liquidsoap-$k" "$(bp_listen_timeout "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION")" \
 				"$BENCH" listen -stream-urls "$urls" -n "$n" -ramp "$UNIQUE_RAMP" -duration "$UNIQUE_DURATION" \
 				-pid "$LIQ_PID" -json
 		else
@@ -205,14 +198,11 @@ section_unique() {
 		bp_stop "$LIQ_PID"
 		bp_record "$(jq -nc --argjson k "$k" --argjson c "${catchup:-0}" '{section:"unique", system:"liquidsoap", case:"liq_log", k:$k, catchup_lines:$c}')"
 
-		bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
-		if [ $first = 1 ]; then bp_synthcast_probe "$P_SC" '{"section":"unique","system":"synthcast"}'; fi
-		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $k -n $n -ramp $UNIQUE_RAMP -duration $UNIQUE_DURATION -pid SYNTHCAST -json" \
-			bp_case "$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"synthcast", k:$k, n:$n}')" \
-			"unique-synthcast-$k" "$(listen_timeout "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION")" \
-			"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$k" -n "$n" \
-			-ramp "$UNIQUE_RAMP" -duration "$UNIQUE_DURATION" -pid "$SC_PID" -json
-		bp_stop "$SC_PID"
+		probe=
+		if [ $first = 1 ]; then probe='{"section":"unique","system":"synthcast"}'; fi
+		bp_synthcast_listen "unique-synthcast-$k" \
+			"$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"synthcast", k:$k, n:$n}')" \
+			"$k" "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION" "$probe"
 		first=0
 	done
 }
@@ -251,7 +241,7 @@ section_latency() {
 		"$BENCH" latency -url "http://127.0.0.1:$P_SC" -n "$LATENCY_N" -json
 	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
 		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
-		listen-synthcast-tuned "$(listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
+		listen-synthcast-tuned "$(bp_listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
 		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
 		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
 	bp_stop "$SC_PID"

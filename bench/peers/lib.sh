@@ -338,6 +338,24 @@ bp_synthcast_probe() {
 	bp_probe "$meta" "http://127.0.0.1:$port/stream?id=$id" || true
 }
 
+# bp_listen_timeout N RAMP DURATION: a hard bound, in seconds, for one listen
+# run of N listeners: the ramp and window, plus time to connect and report.
+bp_listen_timeout() { echo $(($(bp_secs "$2") + $(bp_secs "$3") + 90 + $1 / 200)); }
+
+# bp_synthcast_listen TAG META STREAMS N RAMP DURATION [PROBE_META]: one
+# listen case against a synthcast started for it on $P_SC and stopped after;
+# with PROBE_META, its stream is ffprobed first.
+bp_synthcast_listen() {
+	local tag=$1 meta=$2 streams=$3 n=$4 ramp=$5 duration=$6 probe=${7:-}
+	bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
+	if [ -n "$probe" ]; then bp_synthcast_probe "$P_SC" "$probe"; fi
+	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $streams -n $n -ramp $ramp -duration $duration -pid SYNTHCAST -json" \
+		bp_case "$meta" "$tag" "$(bp_listen_timeout "$n" "$ramp" "$duration")" \
+		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$streams" -n "$n" \
+		-ramp "$ramp" -duration "$duration" -pid "$SC_PID" -json
+	bp_stop "$SC_PID"
+}
+
 # bp_secs DURATION: a Go-style duration (250ms, 30s, 2m, 1m30s) in whole
 # seconds, rounded up.
 bp_secs() {
