@@ -50,7 +50,9 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 		return s.appendError(out, 404, flags, "unknown stream id"), false
 	}
 	// From here a failed write closes the connection at once, and OnClose
-	// detaches the listener: c.lis must be set first.
+	// detaches the listener (c.lis must be set first) and hands c's request
+	// state back to the pool (so only the locals views and refs are used
+	// after the write).
 	c.lis = l
 	_, _ = gc.Writev(views)
 	for i, b := range refs {
@@ -58,6 +60,9 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 		refs[i] = nil
 	}
 	clear(views)
+	if c.closed {
+		return nil, false
+	}
 	c.views, c.refs = views[:0], refs[:0]
 	return out, false
 }
