@@ -40,8 +40,9 @@ type conn struct {
 	// that becomes a listener hands it back, since a listener reads no more
 	// requests (it is most of a connection's memory: ~4 KiB).
 	*httpState
-	lis    *listener // set when the connection became a /stream listener
-	closed bool      // OnClose has run (gnet closes synchronously when a write fails)
+	lis       *listener // set when the connection became a /stream listener
+	closed    bool      // OnClose has run (gnet closes synchronously when a write fails)
+	inTraffic bool      // OnTraffic is running: OnClose must leave httpState to it
 
 	// timer is in the server's wheel from open to close; wheelMu guards it.
 	timer loop.Timer
@@ -63,6 +64,15 @@ type httpState struct {
 }
 
 var httpPool = sync.Pool{New: func() any { return new(httpState) }}
+
+// leaveTraffic ends an OnTraffic call, releasing the request state of a
+// connection that closed during it.
+func (c *conn) leaveTraffic() {
+	c.inTraffic = false
+	if c.closed {
+		c.releaseHTTP()
+	}
+}
 
 // releaseHTTP returns c's request state to the pool.
 func (c *conn) releaseHTTP() {
@@ -113,7 +123,11 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	c.closed = true
-	c.releaseHTTP()
+	if !c.inTraffic {
+		// Inside OnTraffic (a write failed), the handler still holds slices
+		// of the request state; it releases the state when it returns.
+		c.releaseHTTP()
+	}
 	s.conns.Add(-1)
 	if c.lis != nil {
 		c.lis.st.detach(c.lis, time.Now())
@@ -154,6 +168,8 @@ func (s *Server) fireConn(c *conn, t *loop.Timer) {
 // gnet's buffer for the next event.
 func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
+	c.inTraffic = true
+	defer c.leaveTraffic()
 	buf, _ := gc.Peek(-1)
 	if c.phase.Load() == phaseStream {
 		// A listener has nothing more to say; whatever it sends is dropped.
