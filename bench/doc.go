@@ -25,8 +25,11 @@
 // duration + 30 s whatever happens. It raises its RLIMIT_NOFILE to the hard
 // limit and refuses a run that would not fit in it (one descriptor per
 // listener; 20000 here, so one process holds at most 19936 listeners). Past
-// 25000 connections, or 7/8 of the ephemeral port range, per source address,
-// listeners spread over the source addresses 127.0.0.2, 127.0.0.3, …
+// 2000 connections (or 7/8 of the ephemeral port range, if less) per source
+// address, listeners spread over the source addresses 127.0.0.2, 127.0.0.3,
+// …: the kernel's search for a free ephemeral port grows with the ports in
+// use, and from one address it made the client, not the server, the
+// bottleneck of a fast ramp.
 // control refuses more than 10000 connections or an hour; latency more than
 // 1000 repetitions, and bounds each one (-timeout).
 //
