@@ -1,3 +1,3 @@
 module github.com/braheezy/shine-mp3
 
-go 1.21.0
+go 1.26

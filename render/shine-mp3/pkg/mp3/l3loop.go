@@ -340,31 +340,29 @@ func (enc *Encoder) loopInitialize() {
 
 // quantize perform quantization of the vector xr ( -> ix).
 // Returns maximum value of ix
+//
+// synthcast: reads the magnitudes from Xrabs (upstream recomputed each one
+// through float64 and math.Abs: the same value) and hoists the table loads
+// out of the loop. Bit-identical to upstream.
 func (enc *Encoder) quantize(ix *[GRANULE_SIZE]int64, stepsize int64) int64 {
-	var (
-		i      int64
-		max    int64
-		ln     int64
-		scalei int32
-		scale  float64
-		dbl    float64
-	)
-	scalei = enc.l3loop.StepTableI[stepsize+127]
-	if int64(int32((((int64(enc.l3loop.Xrmax))*(int64(scalei)))+0x80000000)>>32)) > 165140 {
-		max = 16384
-	} else {
-		for i = 0; i < GRANULE_SIZE; i++ {
-			ln = int64(mulR(int32(math.Abs(float64(enc.l3loop.Xr[i]))), scalei))
-			if ln < 10000 {
-				ix[i] = enc.l3loop.Int2idx[ln]
-			} else {
-				scale = enc.l3loop.StepTable[stepsize+math.MaxInt8]
-				dbl = (float64(enc.l3loop.Xrabs[i])) * scale * 4.656612875e-10
-				ix[i] = int64(math.Sqrt(math.Sqrt(dbl) * dbl))
-			}
-			if max < ix[i] {
-				max = ix[i]
-			}
+	lp := &enc.l3loop
+	scalei := lp.StepTableI[stepsize+127]
+	if int64(int32(((int64(lp.Xrmax)*int64(scalei))+0x80000000)>>32)) > 165140 {
+		return 16384
+	}
+	scale := lp.StepTable[stepsize+math.MaxInt8]
+	var max int64
+	for i := range ix {
+		var q int64
+		if ln := int64(mulR(lp.Xrabs[i], scalei)); ln < 10000 {
+			q = lp.Int2idx[ln]
+		} else {
+			dbl := float64(lp.Xrabs[i]) * scale * 4.656612875e-10 // (x·scale)·k, upstream's rounding
+			q = int64(math.Sqrt(math.Sqrt(dbl) * dbl))
+		}
+		ix[i] = q
+		if max < q {
+			max = q
 		}
 	}
 	return max

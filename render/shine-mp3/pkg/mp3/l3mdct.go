@@ -53,12 +53,61 @@ func (enc *Encoder) mdctInitialize() {
 		}
 	}
 }
+
+// mdctWin is the MDCT's sine window, sin(π/36·(n+½)), and mdctCos4 the
+// DCT-IV kernel cos(π/18·(n+½)(k+½)), both scaled by 2³¹−1. Computed once;
+// read-only afterwards.
+var mdctWin, mdctCos4 = mdctTables()
+
+func mdctTables() (win [36]int32, cos4 [18][18]int32) {
+	for n := range win {
+		win[n] = int32(math.Sin(PI36*(float64(n)+0.5)) * math.MaxInt32)
+	}
+	for k := range cos4 {
+		for n := range cos4[k] {
+			cos4[k][n] = int32(math.Cos(math.Pi/18*(float64(n)+0.5)*(float64(k)+0.5)) * math.MaxInt32)
+		}
+	}
+	return win, cos4
+}
+
+// mdct18 computes out[k] = Σ_j in[j]·CosL[k][j], the windowed 36-point
+// MDCT scaled as upstream (by a half), with half the products. The cosine
+// is c(J) = cos(π/18·J·(k+½)) with J = j+9.5, and c(36−J) = c(J+36) =
+// −c(J) for every k, so each windowed input lands, with a sign, on one of
+// 18 points J = n+½: inputs j = 0…8 at n = j+9 (+), j = 9…26 at n = 26−j
+// (−), j = 27…35 at n = j−27 (−). The MDCT is then the 18-point DCT-IV of
+// the folded sums.
+//
+// synthcast: upstream multiplies the 18×36 matrix CosL (648 products a
+// subband); this is 36 + 324. The window and the cosine are applied in two
+// steps, so the results differ from upstream's in the last bits; checked
+// against the full product by TestMDCTMatchesFullProduct.
+func mdct18(in *[36]int32, out *[18]int32) {
+	var w [36]int64 // windowed input, in·win/2 (as mul)
+	for j := range w {
+		w[j] = int64(in[j]) * int64(mdctWin[j]) >> 32
+	}
+	var u [18]int64
+	for n := range 9 {
+		u[n] = -w[26-n] - w[n+27] // j = 18…26 and 27…35
+		u[n+9] = w[n] - w[17-n]   // j = 0…8 and 17…9
+	}
+	for k := range out {
+		c := &mdctCos4[k]
+		var v int32
+		for n := range u {
+			v += int32(u[n] * int64(c[n]) >> 31)
+		}
+		out[k] = v
+	}
+}
+
 func (enc *Encoder) mdctSub(stride int64) {
 	var (
 		ch      int64
 		gr      int64
 		band    int64
-		j       int64
 		k       int64
 		mdct_in [36]int32
 	)
@@ -87,29 +136,7 @@ func (enc *Encoder) mdctSub(stride int64) {
 					mdct_in[k] = enc.l3SubbandSamples[ch][gr][k][band]
 					mdct_in[k+18] = enc.l3SubbandSamples[ch][gr+1][k][band]
 				}
-				for k = 18; func() int64 {
-					p := &k
-					x := *p
-					*p--
-					return x
-				}() != 0; {
-					var (
-						vm    int32
-						vm_lo uint32
-					)
-					_ = vm_lo
-					vm = int32(((int64(mdct_in[35])) * (int64(enc.mdct.CosL[k][35]))) >> 32)
-					for j = 35; j != 0; j -= 7 {
-						vm += mul(mdct_in[j-1], enc.mdct.CosL[k][j-1])
-						vm += mul(mdct_in[j-2], enc.mdct.CosL[k][j-2])
-						vm += mul(mdct_in[j-3], enc.mdct.CosL[k][j-3])
-						vm += mul(mdct_in[j-4], enc.mdct.CosL[k][j-4])
-						vm += mul(mdct_in[j-5], enc.mdct.CosL[k][j-5])
-						vm += mul(mdct_in[j-6], enc.mdct.CosL[k][j-6])
-						vm += mul(mdct_in[j-7], enc.mdct.CosL[k][j-7])
-					}
-					mdct_enc[band*18+k] = vm
-				}
+				mdct18(&mdct_in, (*[18]int32)(mdct_enc[band*18:]))
 				// Perform aliasing reduction butterfly
 				if band != 0 {
 					mdct_enc[band*18+0], mdct_enc[(band-1)*18+17-0] = cmuls(

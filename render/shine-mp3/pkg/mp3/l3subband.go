@@ -53,66 +53,74 @@ func (enc *Encoder) subbandInitialize() {
 // coefficients The windowed samples #z# is filtered by the digital filter matrix #filter# to produce the subband
 // samples #s#. This done by first selectively picking out values from the windowed samples, and then
 // multiplying them by the filter matrix, producing 32 subband samples.
+//
+// synthcast: same arithmetic as upstream (each product truncated to 32 bits,
+// sums wrapping in 32 bits, so the output is bit-identical), written so the
+// compiler can drop the bounds checks: fixed-size arrays, masked or
+// constant-bounded indexes, one pointer per row.
 func (enc *Encoder) windowFilterSubband(buffer **int16, s *[32]int32, ch int64, stride int64) {
-	var (
-		y   [64]int32
-		i   int64
-		j   int64
-		ptr *int16 = *buffer
-	)
-	for i = 32; func() int64 {
-		p := &i
-		x := *p
-		*p--
-		return x
-	}() != 0; {
-		enc.subband.X[ch][i+enc.subband.Off[ch]] = int32(int64(int32(*ptr)) << 16)
+	x := &enc.subband.X[ch]
+	off := int(enc.subband.Off[ch])
+	ptr := *buffer
+	for i := 31; i >= 0; i-- {
+		x[(off+i)&(HAN_SIZE-1)] = int32(*ptr) << 16
 		ptr = (*int16)(unsafe.Add(unsafe.Pointer(ptr), unsafe.Sizeof(int16(0))*uintptr(stride)))
 	}
 	*buffer = ptr
-	for i = 64; func() int64 {
-		p := &i
-		x := *p
-		*p--
-		return x
-	}() != 0; {
-		var (
-			s_value    int32
-			s_value_lo uint32
-		)
-		_ = s_value_lo
-		s_value = int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(0<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(0<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(1<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(1<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(2<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(2<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(3<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(3<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(4<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(4<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(5<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(5<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(6<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(6<<6)]))) >> 32)
-		s_value += int32(((int64(enc.subband.X[ch][(enc.subband.Off[ch]+i+(7<<6))&(HAN_SIZE-1)])) * (int64(enWindow[i+(7<<6)]))) >> 32)
-		y[i] = s_value
-	}
-	enc.subband.Off[ch] = (enc.subband.Off[ch] + 480) & (HAN_SIZE - 1)
-	for i = SUBBAND_LIMIT; func() int64 {
-		p := &i
-		x := *p
-		*p--
-		return x
-	}() != 0; {
-		var (
-			s_value    int32
-			s_value_lo uint32
-		)
-		_ = s_value_lo
-		s_value = int32(((int64(enc.subband.Fl[i][63])) * (int64(y[63]))) >> 32)
-		for j = 63; j != 0; j -= 7 {
-			s_value += int32(((int64(enc.subband.Fl[i][j-1])) * (int64(y[j-1]))) >> 32)
-			s_value += int32(((int64(enc.subband.Fl[i][j-2])) * (int64(y[j-2]))) >> 32)
-			s_value += int32(((int64(enc.subband.Fl[i][j-3])) * (int64(y[j-3]))) >> 32)
-			s_value += int32(((int64(enc.subband.Fl[i][j-4])) * (int64(y[j-4]))) >> 32)
-			s_value += int32(((int64(enc.subband.Fl[i][j-5])) * (int64(y[j-5]))) >> 32)
-			s_value += int32(((int64(enc.subband.Fl[i][j-6])) * (int64(y[j-6]))) >> 32)
-			s_value += int32(((int64(enc.subband.Fl[i][j-7])) * (int64(y[j-7]))) >> 32)
+
+	win := (*[HAN_SIZE]int32)(enWindow)
+	var y [64]int32
+	for i := range 64 {
+		var v int32
+		for k := 0; k < HAN_SIZE; k += 64 {
+			v += int32((int64(x[(off+i+k)&(HAN_SIZE-1)]) * int64(win[(i+k)&(HAN_SIZE-1)])) >> 32)
 		}
-		s[i] = s_value
+		y[i] = v
+	}
+	enc.subband.Off[ch] = int64((off + 480) & (HAN_SIZE - 1))
+
+	enc.subband.matrix(&y, s)
+}
+
+// matrix computes s[i] = Σ_j Fl[i][j]·y[j] (the filterbank's 32×64 cosine
+// matrix, Fl[i][j] = cos((2i+1)(16−j)π/64)) with a quarter of the products,
+// from two symmetries of the cosine:
+//
+//   - columns: Fl[i][32−j] = Fl[i][j] (j = 0…15) and Fl[i][96−j] = −Fl[i][j]
+//     (j = 33…47), Fl[i][48] = 0; so y folds into 32 values first;
+//   - rows: Fl[31−i][j] = (−1)^j·Fl[i][j]; so sums over the even and the odd
+//     folded columns give s[i] = even + odd and s[31−i] = even − odd.
+//
+// synthcast: upstream multiplies the whole matrix (2048 products a call).
+// Each product is still truncated to 32 bits; the sums differ from
+// upstream's in the last bits (rounding), checked against the full matrix by
+// TestMatrixMatchesFullProduct.
+func (sb *Subband) matrix(y *[64]int32, s *[32]int32) {
+	// Folded columns, in the order even j first (0, 2, …, 32 as 16 ↔ y[16]),
+	// then odd: f[k] pairs with column col[k] of Fl.
+	var f [32]int64
+	for j := range 16 {
+		f[j] = int64(y[j]) + int64(y[32-j]) // columns 0…15
+	}
+	f[16] = int64(y[16])
+	for j := 33; j < 48; j++ {
+		f[j-16] = int64(y[j]) - int64(y[96-j]) // columns 33…47 at 17…31
+	}
+	for i := range 16 {
+		fl := &sb.Fl[i]
+		var even, odd int32
+		for k := 0; k < 16; k += 2 {
+			even += int32((int64(fl[k]) * f[k]) >> 32)
+			odd += int32((int64(fl[k+1]) * f[k+1]) >> 32)
+		}
+		even += int32((int64(fl[16]) * f[16]) >> 32)
+		for k := 17; k < 32; k += 2 { // columns 33, 35, …, 47: odd
+			odd += int32((int64(fl[k+16]) * f[k]) >> 32)
+		}
+		for k := 18; k < 32; k += 2 { // columns 34, …, 46: even
+			even += int32((int64(fl[k+16]) * f[k]) >> 32)
+		}
+		s[i] = even + odd
+		s[31-i] = even - odd
 	}
 }
