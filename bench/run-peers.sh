@@ -45,7 +45,7 @@ fi
 : "${LISTEN_STREAMS:=10}"           # programmes the listeners are spread over
 : "${LISTEN_RAMP:=10s}"             # time over which the listeners connect
 : "${LISTEN_DURATION:=30s}"         # time they listen
-: "${UNIQUE_KS:=40 70 80 140 160}"  # unique-stream counts
+: "${UNIQUE_KS:=40 70 80 140 200}"  # unique-stream counts
 : "${UNIQUE_PER_STREAM:=1}"         # listeners per unique stream
 : "${UNIQUE_RAMP:=2s}"
 : "${UNIQUE_DURATION:=20s}"
