@@ -328,15 +328,21 @@ func (enc *Encoder) loopInitialize() {
 			enc.l3loop.StepTableI[i] = int32((enc.l3loop.StepTable[i] * 2) + 0.5)
 		}
 	}
-	for i = 10000; func() int64 {
-		p := &i
-		x := *p
-		*p--
-		return x
-	}() != 0; {
-		enc.l3loop.Int2idx[i] = int64(math.Sqrt(math.Sqrt(float64(i))*float64(i)) - 0.0946 + 0.5)
-	}
 }
+
+// int2idx is x**(3/4) for x = 0..9999, the quantizer's lookup table.
+// Computed once; read-only afterwards.
+//
+// synthcast: upstream kept a copy in every Encoder (L3Loop.Int2idx, 80 KB
+// of int64): with a few hundred streams those copies were most of the
+// encoders' memory and crowded each other out of the CPU caches. The
+// values fit int32 (at most 1000) and are the same.
+var int2idx = func() (t [10000]int32) {
+	for i := range t {
+		t[i] = int32(math.Sqrt(math.Sqrt(float64(i))*float64(i)) - 0.0946 + 0.5)
+	}
+	return t
+}()
 
 // quantize perform quantization of the vector xr ( -> ix).
 // Returns maximum value of ix
@@ -355,7 +361,7 @@ func (enc *Encoder) quantize(ix *[GRANULE_SIZE]int64, stepsize int64) int64 {
 	for i := range ix {
 		var q int64
 		if ln := int64(mulR(lp.Xrabs[i], scalei)); ln < 10000 {
-			q = lp.Int2idx[ln]
+			q = int64(int2idx[ln])
 		} else {
 			dbl := float64(lp.Xrabs[i]) * scale * 4.656612875e-10 // (x·scale)·k, upstream's rounding
 			q = int64(math.Sqrt(math.Sqrt(dbl) * dbl))

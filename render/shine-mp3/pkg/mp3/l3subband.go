@@ -70,12 +70,17 @@ func (enc *Encoder) windowFilterSubband(buffer **int16, s *[32]int32, ch int64, 
 
 	win := (*[HAN_SIZE]int32)(enWindow)
 	var y [64]int32
+	const m = HAN_SIZE - 1
 	for i := range 64 {
-		var v int32
-		for k := 0; k < HAN_SIZE; k += 64 {
-			v += int32((int64(x[(off+i+k)&(HAN_SIZE-1)]) * int64(win[(i+k)&(HAN_SIZE-1)])) >> 32)
-		}
-		y[i] = v
+		j := off + i
+		y[i] = int32((int64(x[j&m])*int64(win[i]))>>32) +
+			int32((int64(x[(j+64)&m])*int64(win[i+64]))>>32) +
+			int32((int64(x[(j+128)&m])*int64(win[i+128]))>>32) +
+			int32((int64(x[(j+192)&m])*int64(win[i+192]))>>32) +
+			int32((int64(x[(j+256)&m])*int64(win[i+256]))>>32) +
+			int32((int64(x[(j+320)&m])*int64(win[i+320]))>>32) +
+			int32((int64(x[(j+384)&m])*int64(win[i+384]))>>32) +
+			int32((int64(x[(j+448)&m])*int64(win[i+448]))>>32)
 	}
 	enc.subband.Off[ch] = int64((off + 480) & (HAN_SIZE - 1))
 

@@ -79,8 +79,6 @@ type L3Loop struct {
 	StepTable [128]float64
 	// 2**(-x/4) for x = -127..0
 	StepTableI [128]int32
-	// x**(3/4) for x = 0..9999
-	Int2idx [10000]int64
 }
 type MDCT struct {
 	CosL [18][36]int32
