@@ -24,7 +24,7 @@
 # (BENCH_KEEP_PARTIAL=1 publishes it).
 #
 # Every size and duration is an environment variable (see the defaults below;
-# about 10 minutes on 2 cores). QUICK=1 makes everything tiny for a smoke test
+# about 14 minutes on 2 cores). QUICK=1 makes everything tiny for a smoke test
 # (about 2 minutes) and writes to bench/out/quick/ (its own BENCHMARKS.md there).
 # SECTIONS picks sections (default "listen unique latency control"). BENCH_OUT
 # and BENCH_MD redirect the results and the report; BENCH_BIN=path uses a
@@ -44,14 +44,14 @@ fi
 : "${LISTEN_MAX:=19000}"            # … and this one (synthcast's -max-listeners default)
 : "${LISTEN_STREAMS:=10}"           # programmes the listeners are spread over
 : "${LISTEN_RAMP:=10s}"             # time over which the listeners connect
-: "${LISTEN_DURATION:=30s}"         # time they listen
+: "${LISTEN_DURATION:=60s}"         # time they listen (the goal: 19,000 for 60 s)
 : "${UNIQUE_KS:=40 70 80 140 200}"  # unique-stream counts
 : "${UNIQUE_PER_STREAM:=1}"         # listeners per unique stream
 : "${UNIQUE_RAMP:=2s}"
 : "${UNIQUE_DURATION:=20s}"
 : "${LATENCY_N:=8}"                 # changes measured per system
 : "${TUNED_PREBUFFER:=250ms}"       # synthcast's tuned pacing
-: "${TUNED_TICK:=250ms}"
+: "${TUNED_TICK:=200ms}"
 : "${TUNED_LISTENERS:=1000}"        # listeners for the tuned stall check
 : "${TUNED_DURATION:=30s}"
 : "${CONTROL_CONNS:=100}"           # wrk -c
