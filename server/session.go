@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
 	"golang.org/x/sys/unix"
 
@@ -167,7 +168,7 @@ func (t deliverTask) Run(context.Context) error {
 		if l.closed || b.seq < l.from {
 			continue
 		}
-		if queued := l.gc.OutboundBuffered() + kernelQueued(l.gc); queued+len(b.buf.B) > s.cfg.QueueBytes {
+		if queued := s.queued(l.gc, len(b.buf.B)); queued+len(b.buf.B) > s.cfg.QueueBytes {
 			l.closed = true
 			s.dropped.Add(1)
 			s.log.Info("dropping a slow listener", "id", l.st.id, "queued", queued, "bound", s.cfg.QueueBytes)
@@ -179,6 +180,20 @@ func (t deliverTask) Run(context.Context) error {
 	clear(set.scratch)
 	set.scratch = set.scratch[:0]
 	return nil
+}
+
+// queued is how many bytes gc holds unsent, as far as the bound on queued
+// bytes needs to know before n more are written: gnet's buffer plus the
+// kernel's send queue. While gnet's buffer is empty the kernel's queue is
+// within its SO_SNDBUF (the kernel allows twice the value set), and when that
+// cannot reach the bound the ioctl is skipped: one syscall fewer per
+// listener and tick (38,000 a second at 19,000 listeners).
+func (s *Server) queued(gc gnet.Conn, n int) int {
+	ob := gc.OutboundBuffered()
+	if ob == 0 && 2*s.sndbuf+n <= s.cfg.QueueBytes {
+		return 0
+	}
+	return ob + kernelQueued(gc)
 }
 
 // kernelQueued is the number of bytes in gc's kernel send queue not yet
