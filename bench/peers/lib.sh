@@ -297,10 +297,12 @@ bp_machine() {
 	liq=$(liquidsoap --version 2>/dev/null | head -1 || true)
 	ng=$(nginx -v 2>&1 | sed 's/^nginx version: //' || true)
 	wrkv=$(wrk -v 2>&1 | head -1 | awk '{print $1, $2}' || true)
+	# dirty: uncommitted changes other than the report itself, which make
+	# bench has just rewritten when make bench-peers follows it.
 	bp_record "$(jq -nc --arg cpu "$model" --arg n "$(nproc)" --arg mem "$mem" --arg k "$kernel" \
 		--arg go "$gov" --arg ice "$ice" --arg liq "$liq" --arg nginx "$ng" --arg wrk "$wrkv" \
 		--arg nofile "$(ulimit -n)" --arg commit "$(cd "$BP_ROOT" && git rev-parse --short HEAD 2>/dev/null)" \
-		--arg dirty "$(cd "$BP_ROOT" && git --no-optional-locks status --porcelain 2>/dev/null | grep -q . && echo yes || echo no)" \
+		--arg dirty "$(cd "$BP_ROOT" && git --no-optional-locks status --porcelain -- . ':(exclude)BENCHMARKS.md' 2>/dev/null | grep -q . && echo yes || echo no)" \
 		'{case: "machine", nproc: ($n|tonumber), cpu: $cpu, memory: $mem, kernel: $k, go: $go,
 		  icecast: $ice, liquidsoap: $liq, nginx: $nginx, wrk: $wrk, nofile: $nofile,
 		  commit: $commit, dirty: $dirty}')"
