@@ -74,10 +74,11 @@ func TestFilterbankSymmetries(t *testing.T) {
 // the other way, and the two-step MDCT loses a bit per product.
 const maxDiff = 64
 
-// worstDiff feeds compute 20000 random inputs of n values, from quiet to
-// full scale, and returns the largest difference between what it got and
-// what it wanted, in units of the last bit.
-func worstDiff(seed uint64, n int, compute func(in []int32) (got, want []int32)) int64 {
+// checkAgainstFull feeds compute 20000 random inputs of n values, from
+// quiet to full scale, and fails unless what it got stays within maxDiff
+// units of the last bit of what it wanted (upstream's full product).
+func checkAgainstFull(t *testing.T, name string, seed uint64, n int, compute func(in []int32) (got, want []int32)) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, seed+1))
 	in := make([]int32, n)
 	worst := int64(0)
@@ -92,35 +93,30 @@ func worstDiff(seed uint64, n int, compute func(in []int32) (got, want []int32))
 			worst = max(worst, d, -d)
 		}
 	}
-	return worst
+	t.Logf("%s: largest difference from the full product: %d (of 2^31)", name, worst)
+	if worst > maxDiff {
+		t.Errorf("%s differs from the full product by %d; want <= %d", name, worst, maxDiff)
+	}
 }
 
 func TestMatrixMatchesFullProduct(t *testing.T) {
 	sb := &newTestEncoder().subband
 	var got, want [32]int32
-	worst := worstDiff(1, 64, func(in []int32) ([]int32, []int32) {
+	checkAgainstFull(t, "matrix", 1, 64, func(in []int32) ([]int32, []int32) {
 		sb.matrix((*[64]int32)(in), &got)
 		fullMatrix(sb, (*[64]int32)(in), &want)
 		return got[:], want[:]
 	})
-	t.Logf("largest difference from the full product: %d (of 2^31)", worst)
-	if worst > maxDiff {
-		t.Errorf("matrix differs from the full product by %d; want <= %d", worst, maxDiff)
-	}
 }
 
 func TestMDCTMatchesFullProduct(t *testing.T) {
 	m := &newTestEncoder().mdct
 	var got, want [18]int32
-	worst := worstDiff(3, 36, func(in []int32) ([]int32, []int32) {
+	checkAgainstFull(t, "mdct18", 3, 36, func(in []int32) ([]int32, []int32) {
 		mdct18((*[36]int32)(in), &got)
 		fullMDCT(m, (*[36]int32)(in), &want)
 		return got[:], want[:]
 	})
-	t.Logf("largest difference from the full product: %d (of 2^31)", worst)
-	if worst > maxDiff {
-		t.Errorf("mdct18 differs from the full product by %d; want <= %d", worst, maxDiff)
-	}
 }
 
 func BenchmarkMatrix(b *testing.B) {
