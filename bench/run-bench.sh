@@ -85,33 +85,16 @@ section_latency() {
 	bp_case "$(jq -nc --arg v "-prebuffer $TUNED_PREBUFFER -tick $TUNED_TICK" '{section:"latency", system:"synthcast-tuned", via:$v}')" \
 		latency-tuned "$lat_t" \
 		"$BENCH" latency -url "http://127.0.0.1:$P_SC" -n "$LATENCY_N" -json
-	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
-		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
-		listen-tuned "$(bp_listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
-		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
-		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
+	bp_synthcast_tuned_listen listen-tuned
 	bp_stop "$SC_PID"
 }
 
 section_control() {
-	local t=$(($(bp_secs "$CONTROL_DURATION") + 30)) id
-	local wargs=(-t"$CONTROL_THREADS" -c"$CONTROL_CONNS" -d"$CONTROL_DURATION" --latency)
-	bp_synthcast_start synthcast "$P_SC"
-	id=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
-	if [ -f bench/set_param.lua ]; then
-		bp_wrk_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' wrk-set_param "$t" \
-			"${wargs[@]}" -s bench/set_param.lua "http://127.0.0.1:$P_SC" -- "$id"
-	else
-		bp_wrk_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' wrk-set_param "$t" \
-			"${wargs[@]}" "http://127.0.0.1:$P_SC/set_param?id=$id&gain=0.25"
-	fi
-	bp_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"bench"}' control-set_param "$t" \
-		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route set_param -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
-	bp_stop "$SC_PID"
+	bp_synthcast_set_param wrk-set_param control-set_param
 
 	# /create_stream fills the registry (503 past -max-streams): a fresh server.
 	bp_synthcast_start synthcast "$P_SC"
-	bp_case '{"section":"control","system":"synthcast","route":"/create_stream","tool":"bench"}' control-create "$t" \
+	bp_case '{"section":"control","system":"synthcast","route":"/create_stream","tool":"bench"}' control-create "$(bp_control_timeout)" \
 		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route create -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
 	bp_stop "$SC_PID"
 }

@@ -239,32 +239,13 @@ section_latency() {
 	bp_case "$(jq -nc --arg v "/set_param, -prebuffer $TUNED_PREBUFFER -tick $TUNED_TICK" '{section:"latency", system:"synthcast-tuned", via:$v}')" \
 		latency-synthcast-tuned "$lat_t" \
 		"$BENCH" latency -url "http://127.0.0.1:$P_SC" -n "$LATENCY_N" -json
-	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
-		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
-		listen-synthcast-tuned "$(bp_listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
-		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
-		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
+	bp_synthcast_tuned_listen listen-synthcast-tuned
 	bp_stop "$SC_PID"
 }
 
 # --- (d) control plane -------------------------------------------------------------
 section_control() {
-	local wrk_t=$(($(bp_secs "$CONTROL_DURATION") + 30)) id script=()
-	local wargs=(-t"$CONTROL_THREADS" -c"$CONTROL_CONNS" -d"$CONTROL_DURATION" --latency)
-
-	bp_synthcast_start synthcast "$P_SC"
-	id=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id)
-	if [ -f "$BP_ROOT/bench/set_param.lua" ]; then
-		script=(-s bench/set_param.lua)
-		bp_wrk_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' wrk-synthcast "$wrk_t" \
-			"${wargs[@]}" "${script[@]}" "http://127.0.0.1:$P_SC" -- "$id"
-	else
-		bp_wrk_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' wrk-synthcast "$wrk_t" \
-			"${wargs[@]}" "http://127.0.0.1:$P_SC/set_param?id=$id&gain=0.25"
-	fi
-	bp_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"bench"}' control-synthcast "$wrk_t" \
-		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route set_param -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
-	bp_stop "$SC_PID"
+	bp_synthcast_set_param wrk-synthcast control-synthcast
 
 	local dir="$BP_RUN/nginx"
 	mkdir -p "$dir"
@@ -273,13 +254,7 @@ section_control() {
 	local ng_pid=$BP_LAST_PID
 	BP_SERVER="nginx -c nginx.conf (bench/peers/nginx.conf.tmpl, $(nproc) workers, port $P_NGINX)"
 	if bp_wait_http "http://127.0.0.1:$P_NGINX/" 10 "$ng_pid"; then
-		if [ ${#script[@]} -gt 0 ]; then
-			bp_wrk_case '{"section":"control","system":"nginx","route":"return 200","tool":"wrk"}' wrk-nginx "$wrk_t" \
-				"${wargs[@]}" "${script[@]}" "http://127.0.0.1:$P_NGINX" -- "$id"
-		else
-			bp_wrk_case '{"section":"control","system":"nginx","route":"return 200","tool":"wrk"}' wrk-nginx "$wrk_t" \
-				"${wargs[@]}" "http://127.0.0.1:$P_NGINX/set_param?id=$id&gain=0.25"
-		fi
+		bp_wrk_set_param '{"section":"control","system":"nginx","route":"return 200","tool":"wrk"}' wrk-nginx "http://127.0.0.1:$P_NGINX"
 	else
 		cat "$BP_RUN/nginx.log" >&2
 		bp_record '{"section":"control","system":"nginx","error":"nginx did not start"}'

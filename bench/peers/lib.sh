@@ -358,6 +358,43 @@ bp_synthcast_listen() {
 	bp_stop "$SC_PID"
 }
 
+# bp_synthcast_tuned_listen TAG: TUNED_LISTENERS listeners over LISTEN_STREAMS
+# streams on the synthcast running on $P_SC (started with the tuned pacing):
+# the stall check that goes with the tuned change latency.
+bp_synthcast_tuned_listen() {
+	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
+		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
+		"$1" "$(bp_listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
+		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
+		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
+}
+
+# bp_control_timeout: seconds a control-plane case may take.
+bp_control_timeout() {
+	echo $(($(bp_secs "$CONTROL_DURATION") + 30))
+}
+
+# bp_wrk_set_param META TAG BASE_URL: wrk (CONTROL_THREADS, CONTROL_CONNS,
+# CONTROL_DURATION) with bench/set_param.lua against BASE_URL, for the stream
+# BP_STREAM_ID.
+bp_wrk_set_param() {
+	bp_wrk_case "$1" "$2" "$(bp_control_timeout)" \
+		-t"$CONTROL_THREADS" -c"$CONTROL_CONNS" -d"$CONTROL_DURATION" --latency \
+		-s bench/set_param.lua "$3" -- "$BP_STREAM_ID"
+}
+
+# bp_synthcast_set_param WRK_TAG BENCH_TAG: /set_param on a synthcast started
+# for it on $P_SC, under wrk and then `bench control`; the stream's token
+# stays in BP_STREAM_ID for a peer's run with the same script.
+bp_synthcast_set_param() {
+	bp_synthcast_start synthcast "$P_SC"
+	BP_STREAM_ID=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
+	bp_wrk_set_param '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' "$1" "http://127.0.0.1:$P_SC"
+	bp_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"bench"}' "$2" "$(bp_control_timeout)" \
+		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route set_param -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
+	bp_stop "$SC_PID"
+}
+
 # bp_secs DURATION: a Go-style duration (250ms, 30s, 2m, 1m30s) in whole
 # seconds, rounded up.
 bp_secs() {
