@@ -6,6 +6,7 @@ require (
 	github.com/braheezy/shine-mp3 v0.1.0
 	github.com/panjf2000/gnet/v2 v2.9.7
 	github.com/valyala/bytebufferpool v1.0.0
+	go.etcd.io/bbolt v1.4.3
 	golang.org/x/sys v0.30.0
 )
 
