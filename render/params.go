@@ -65,8 +65,9 @@ func enumString(names []string, typ string, v uint8) string {
 // Params is one immutable snapshot of a stream's rendering settings.
 // A Params value is never modified after it is published; a change builds a new value.
 //
-// A valid Params comes from Defaults, With or Live; Validate reports whether a
-// Params built any other way holds only legal values.
+// A valid Params comes from Defaults, With, Live or ParseBinary; Validate
+// reports whether a Params built any other way holds only legal values.
+// Params values are comparable with ==.
 type Params struct {
 	Mode   Mode
 	Freq   float64 // Hz, tone frequency (ModeTone)
@@ -83,6 +84,10 @@ type Params struct {
 	SampleRate int // Hz
 	Channels   int // 1 or 2
 	Bitrate    int // kbit/s
+
+	// Anchor places the melody on the stream's timeline. It is not a key:
+	// see the type's doc, Retimed and Live.ApplyAt.
+	Anchor Anchor
 }
 
 // Defaults returns the settings of a stream created without parameters:
@@ -120,13 +125,16 @@ const (
 	MaxErrorKeyLen = 64
 )
 
-// Sentinel errors. Every error With, Validate and Live.Apply return is a
-// *ParamError wrapping one of these; test with errors.Is. All three are the
-// client's fault (HTTP 400 at the server).
+// Sentinel errors; test with errors.Is. Every error With, Validate and
+// Live.Apply return is a *ParamError wrapping one of the first three, all the
+// client's fault (HTTP 400 at the server). ParseBinary's errors wrap
+// ErrBadEncoding: stored bytes that are not a Params, the server's fault or
+// its store's (HTTP 500).
 var (
 	ErrUnknownKey   = errors.New("render: unknown key")
 	ErrInvalidValue = errors.New("render: invalid value")
 	ErrCreateOnly   = errors.New("render: key can only be set when the stream is created")
+	ErrBadEncoding  = errors.New("render: bad binary Params")
 )
 
 // ParamError describes a rejected key or value. It never contains the
@@ -510,11 +518,11 @@ type Pair struct {
 	Key, Value []byte
 }
 
-// With returns a copy of p with pairs applied in order (a key given twice
-// takes its last value), after checking each pair and then the whole result
-// (Validate), so that bitrate is checked against the final samplerate.
-// Keys marked CreateOnly are refused with ErrCreateOnly unless
-// allowCreateOnly is true.
+// With returns a copy of p (its Anchor unchanged) with pairs applied in
+// order (a key given twice takes its last value), after checking each pair
+// and then the whole result (Validate), so that bitrate is checked against
+// the final samplerate. Keys marked CreateOnly are refused with
+// ErrCreateOnly unless allowCreateOnly is true.
 //
 // All or nothing: on any error With returns p unchanged and a *ParamError for
 // the first fault found. With does not retain pairs and allocates nothing
@@ -539,9 +547,10 @@ func (p Params) With(pairs []Pair, allowCreateOnly bool) (Params, error) {
 	return q, nil
 }
 
-// Validate reports whether every field of p holds a legal value, including
-// a bitrate legal at p's sample rate. The error is a *ParamError wrapping
-// ErrInvalidValue that names the first bad key in table order.
+// Validate reports whether every key's field of p holds a legal value,
+// including a bitrate legal at p's sample rate. The error is a *ParamError
+// wrapping ErrInvalidValue that names the first bad key in table order.
+// The Anchor is not a key and not checked here (ParseBinary checks it).
 func (p *Params) Validate() error {
 	for i := range keyTable {
 		d := &keyTable[i]
@@ -559,9 +568,10 @@ func (p *Params) Validate() error {
 //
 // Numbers are in the shortest form that reads back exactly, words are
 // strings, root is the MIDI number. Each value, unquoted, is accepted by
-// With for its key and gives back the same field. The output is valid JSON
-// even for an invalid p (an unknown enum or a non-finite number is null).
-// AppendJSON allocates only if dst must grow.
+// With for its key and gives back the same field. The Anchor, not a key, is
+// not written. The output is valid JSON even for an invalid p (an unknown
+// enum or a non-finite number is null). AppendJSON allocates only if dst
+// must grow.
 func (p *Params) AppendJSON(dst []byte) []byte {
 	dst = append(dst, '{')
 	for i := range keyTable {
@@ -710,12 +720,29 @@ func (l *Live) Load() *Params { return l.p.Load() }
 // key fails with ErrCreateOnly. On error nothing changes and Apply returns
 // nil and the *ParamError. A change that alters nothing publishes nothing and
 // returns the current snapshot.
-func (l *Live) Apply(pairs []Pair) (*Params, error) {
+//
+// Apply carries the Anchor over unchanged, so a tempo change moves the
+// melody's position at every frame since the anchor: a stream with a
+// timeline changes its settings with ApplyAt instead.
+func (l *Live) Apply(pairs []Pair) (*Params, error) { return l.apply(pairs, 0, false) }
+
+// ApplyAt is Apply for a change first rendered at timeline frame frame: the
+// snapshot it publishes is p.Retimed(old, frame), where old is the snapshot
+// it replaces, so a tempo change keeps the melody's step position
+// continuous at frame and no note is skipped or repeated.
+func (l *Live) ApplyAt(pairs []Pair, frame int64) (*Params, error) {
+	return l.apply(pairs, frame, true)
+}
+
+func (l *Live) apply(pairs []Pair, frame int64, retime bool) (*Params, error) {
 	for {
 		old := l.p.Load()
 		p, err := old.With(pairs, false)
 		if err != nil {
 			return nil, err
+		}
+		if retime {
+			p = p.Retimed(old, frame)
 		}
 		if p == *old {
 			return old, nil

@@ -4,20 +4,20 @@ package render
 // rendering code (a sample player, a different synthesiser) plugs in by
 // implementing it.
 //
-// A Renderer is created for one stream and keeps that stream's output format
-// (sample rate and channel count) for its whole life. It is not safe for
-// concurrent use: the stream's render job calls it from one goroutine at a
-// time.
+// A Renderer is created for one stream, at a frame of its timeline (see the
+// package doc), and keeps that stream's output format (sample rate and
+// channel count) for its whole life. It is not safe for concurrent use: the
+// stream's render job calls it from one goroutine at a time.
 //
-// Render renders the next len(dst)/C frames of audio, where C is the
-// renderer's channel count, as interleaved signed 16-bit samples into dst,
-// which the caller owns: for stereo, dst[2i] is frame i's left sample and
-// dst[2i+1] its right one. p is the stream's current Params snapshot; the
-// caller passes the latest one on every call, never nil. Render treats *p as
-// read-only and keeps no reference to p or dst after it returns. p's
-// SampleRate, Channels and Bitrate are ignored: the format is the one the
-// renderer was created with, so a p whose format differs changes nothing but
-// the sound settings.
+// Render renders the next len(dst)/C frames of the stream's timeline, where
+// C is the renderer's channel count, as interleaved signed 16-bit samples
+// into dst, which the caller owns: for stereo, dst[2i] is frame i's left
+// sample and dst[2i+1] its right one. p is the stream's current Params
+// snapshot; the caller passes the latest one on every call, never nil.
+// Render treats *p as read-only and keeps no reference to p or dst after it
+// returns. p's SampleRate, Channels and Bitrate are ignored: the format is
+// the one the renderer was created with, so a p whose format differs
+// changes nothing but the sound settings.
 //
 // Render returns n, the number of samples (not frames) it wrote, always into
 // dst[:n]. The legal patterns are:

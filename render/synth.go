@@ -3,13 +3,14 @@ package render
 import "math"
 
 // Timing of the synthesiser. Every duration is converted to frames (or control
-// periods) once, in NewSynth, at the stream's sample rate.
+// periods) once, in NewSynthAt, at the stream's sample rate.
 const (
 	// controlFrames is the control period. Render reads the caller's Params,
 	// advances every parameter ramp and recomputes the filter coefficients
-	// once per controlFrames frames, counted from the stream's first frame,
-	// so the output depends only on which Params was current at each period
-	// boundary, never on how the caller splits its calls. 32 frames is
+	// once per controlFrames frames, at timeline frames that are multiples
+	// of controlFrames (and at the Synth's first frame), so the output
+	// depends only on which Params was current at each period boundary,
+	// never on how the caller splits its calls. 32 frames is
 	// 0.73 ms at 44.1 kHz: a change is heard at once, and the per-period
 	// work (an exp2, a tan or a sincos while a value glides) costs little
 	// next to the per-frame loops.
@@ -39,7 +40,7 @@ const (
 	minTempo  = 10.0 // bpm
 	maxTempo  = 600.0
 
-	// Synth's own format limits; outside them NewSynth falls back to the
+	// Synth's own format limits; outside them NewSynthAt falls back to the
 	// design default of 44100 Hz.
 	minSynthRate     = 8000
 	maxSynthRate     = 192000
@@ -54,28 +55,55 @@ const svfDamping = math.Sqrt2
 // generative melody over a drone (ModeMelody), through a 2-pole low-pass
 // filter, scaled by gain and panned.
 //
-// The oscillator's phase is an accumulator kept in [0,1) that runs on across
-// calls, so audio is continuous however the caller splits it. Changes of
-// freq, gain, pan and cutoff glide over 8 ms, a change of wave crossfades over
-// 8 ms and a change of mode fades out and in over 5 ms each, so no change
-// clicks. The stream starts with a 5 ms fade-in. Output is a pure function
-// of the initial Params and of the Params current at each control period
-// boundary (every 32 frames from the start): the same sequence gives the
-// same samples, and seed alone decides every random choice.
+// A Synth plays a stream's timeline, frames counted from the stream's epoch:
+// NewSynthAt starts it at any frame (NewSynth at frame 0) and each Render
+// continues where the last stopped. The oscillator's phase is an
+// accumulator kept in [0,1) that runs on across calls, so audio is
+// continuous however the caller splits it. Changes of freq, gain, pan and
+// cutoff glide over 8 ms, a change of wave crossfades over 8 ms and a change
+// of mode fades out and in over 5 ms each, so no change clicks. A Synth
+// starts with a 5 ms fade-in. Output is a pure function of the first frame,
+// the initial Params and the Params current at each control period boundary
+// (every 32 timeline frames): the same sequence gives the same samples, and
+// seed alone decides every random choice.
+//
+// What plays at a frame depends on the Params and the frame, not on what was
+// rendered before, so NewSynthAt(p, f) plays what NewSynth(p) plays from
+// frame f on, with p unchanged:
+//
+//   - Melody: step k's note is a function of seed, scale and k (each phrase
+//     of 16 steps replays from its start, so a seek costs at most 16
+//     choices), and starts at the frame p.Anchor and p.Tempo give step k
+//     (see Params.StepAt). Every note starts from silence with its
+//     oscillator at phase 0, so from the first onset after f the two Synths
+//     agree, but for rounding in the drone's phase and what the filter still
+//     holds of the frames before: a few LSB at most. At f the Synth enters
+//     the note sounding there with its attack, or stays silent in a rest or
+//     a note's release.
+//   - Tone: the phase at f is frac(f·freq/rate), where a run at constant
+//     freq from frame 0 has it (to within rounding accumulated on the way).
+//   - Noise is counter-based: the value at frame t is a hash of seed and t.
+//
+// A Synth that lived through a change of freq or root and one started after
+// it differ by a constant phase of the tone or drone: the same sound, not
+// the same samples. A change of Anchor or tempo (Params.Retimed) moves the
+// pending note onsets to the new timeline at the next period boundary, with
+// no note skipped or repeated.
 //
 // Pan follows the equal-power law: at pan 0 each channel carries gain/√2
 // (−3 dB); at ±1 one channel carries gain. Gain is the peak of a sine tone
 // relative to full scale; shapes that overshoot (a filtered square or saw
 // at gain near 1) saturate at full scale rather than wrap.
 //
-// A Synth holds about 1 KiB and allocates nothing after NewSynth. It is
+// A Synth holds about 1 KiB and allocates nothing after NewSynthAt. It is
 // not safe for concurrent use.
 type Synth struct {
 	rate     float64 // Hz
 	channels int
 
-	pos      uint64 // frames rendered since NewSynth
-	blockPos int    // frames rendered into the current control period
+	pos      int64 // timeline frame of the next frame to render
+	blockPos int   // frames rendered into the current control period
+	started  bool  // the first control period has begun
 
 	want synthTargets // sound settings latched at the last period boundary
 	mode Mode         // the mode playing now (differs from want.mode mid-switch)
@@ -115,15 +143,13 @@ type Synth struct {
 	a1, a2, a3   float64
 	ic1eq, ic2eq float64
 
-	seed  uint64
-	noise uint64 // white-noise generator state
-
 	mel melody
 
 	buf, buf2 [controlFrames]float64
 
-	// onNote, if set (by tests only), is called at each melody note-on.
-	onNote func(frame uint64, midi int, frames int)
+	// onNote, if set (by tests only), is called at each melody note-on
+	// with its timeline frame, MIDI note and frames until the next step.
+	onNote func(frame int64, midi int, frames int)
 }
 
 // synthTargets are a Params' sound settings, clamped to what Synth can
@@ -137,21 +163,24 @@ type synthTargets struct {
 	freq   float64 // Hz
 	gain   float64
 	pan    float64
-	cutoff float64 // Hz
-	tempo  float64 // bpm
+	cutoff float64  // Hz
+	tl     timeline // the melody's steps in frames, from Anchor and Tempo
 }
 
-// NewSynth returns a Synth for a stream whose initial settings are *p. The
-// output format is fixed here for the Synth's life: p.SampleRate (8000 to
-// 192000 Hz; anything else falls back to 44100 Hz) and p.Channels (1 for
-// mono, anything else stereo). Sound settings out of range are clamped, as
-// in Render. p must not be nil; NewSynth keeps no reference to it.
-func NewSynth(p *Params) *Synth {
-	rate := p.SampleRate
-	if rate < minSynthRate || rate > maxSynthRate {
-		rate = defaultSynthRate
-	}
-	s := &Synth{rate: float64(rate), channels: 2}
+// NewSynth returns a Synth for a new stream: NewSynthAt(p, 0).
+func NewSynth(p *Params) *Synth { return NewSynthAt(p, 0) }
+
+// NewSynthAt returns a Synth whose first rendered frame is timeline frame
+// frame (clamped to 0..MaxAnchorFrame), for a stream whose settings are *p
+// from there on: it plays what a Synth started at frame 0 with *p plays from
+// frame on (see the type's doc), after a 5 ms fade-in. The output format is
+// fixed here for the Synth's life: p.SampleRate (8000 to 192000 Hz; anything
+// else falls back to 44100 Hz) and p.Channels (1 for mono, anything else
+// stereo). Sound settings out of range are clamped, as in Render. p must not
+// be nil; NewSynthAt keeps no reference to it. Its cost does not depend on
+// frame.
+func NewSynthAt(p *Params, frame int64) *Synth {
+	s := &Synth{rate: synthRate(p.SampleRate), channels: 2}
 	if p.Channels == 1 {
 		s.channels = 1
 	}
@@ -159,6 +188,8 @@ func NewSynth(p *Params) *Synth {
 	s.fadePeriods = s.periods(fadeSeconds)
 	s.xfLen = max(1, int(crossfadeSeconds*s.rate+0.5))
 	s.mel.init(s.rate)
+	s.pos = min(max(frame, 0), MaxAnchorFrame)
+	s.blockPos = int(s.pos % controlFrames)
 
 	s.want = s.targets(p)
 	w := &s.want
@@ -172,10 +203,13 @@ func NewSynth(p *Params) *Synth {
 	s.fc, s.freqAt, s.droneAt, s.panAt = math.NaN(), math.NaN(), math.NaN(), math.NaN()
 	s.level.reset(0)
 	s.level.to(1, s.fadePeriods)
-	s.seed, s.noise = w.seed, w.seed
 	s.mel.drone.reset(math.Log2(midiHz(w.root - 12)))
+	// The oscillators where a run from frame 0 at these settings has them,
+	// computed as control computes their increments.
+	s.phase = phaseAt(s.pos, math.Exp2(s.freq.cur)/s.rate)
+	s.mel.dronePh = phaseAt(s.pos, droneIncrement(math.Exp2(s.mel.drone.cur)/s.rate)/2)
 	if s.mode == ModeMelody {
-		s.mel.start(0)
+		s.melodySeek()
 	}
 	return s
 }
@@ -185,23 +219,24 @@ func (s *Synth) periods(seconds float64) int {
 	return max(1, int(seconds*s.rate/controlFrames+0.5))
 }
 
-// SampleRate returns the output sample rate in Hz, fixed at NewSynth.
+// SampleRate returns the output sample rate in Hz, fixed at NewSynthAt.
 func (s *Synth) SampleRate() int { return int(s.rate) }
 
-// Channels returns the output channel count (1 or 2), fixed at NewSynth.
+// Channels returns the output channel count (1 or 2), fixed at NewSynthAt.
 func (s *Synth) Channels() int { return s.channels }
 
 // Render implements Renderer: it fills dst with the next len(dst)/Channels()
-// frames and returns len(dst) rounded down to a whole number of frames.
-// Settings from p take effect at the next control period boundary, at most
-// 32 frames on, then glide as the type's doc describes. p's format fields
-// are ignored. A nil p keeps the last settings. Render allocates nothing.
+// frames of the timeline and returns len(dst) rounded down to a whole number
+// of frames. Settings from p take effect at the next control period
+// boundary, at most 32 frames on (the first call's at once), then glide as
+// the type's doc describes. p's format fields are ignored. A nil p keeps the
+// last settings. Render allocates nothing.
 func (s *Synth) Render(dst []int16, p *Params) int {
 	ch := s.channels
 	n := len(dst) - len(dst)%ch
 	out := dst[:n]
 	for len(out) > 0 {
-		if s.blockPos == 0 {
+		if s.blockPos == 0 || !s.started {
 			s.control(p)
 		}
 		frames := min(controlFrames-s.blockPos, len(out)/ch)
@@ -211,7 +246,7 @@ func (s *Synth) Render(dst []int16, p *Params) int {
 			if s.pos >= s.mel.nextEvent() {
 				s.melodyEvent()
 			}
-			if d := s.mel.nextEvent() - s.pos; d < uint64(frames) {
+			if d := s.mel.nextEvent() - s.pos; d < int64(frames) {
 				frames = int(d)
 			}
 		}
@@ -222,7 +257,7 @@ func (s *Synth) Render(dst []int16, p *Params) int {
 		}
 		s.filterOut(out[:frames*ch], buf)
 		out = out[frames*ch:]
-		s.pos += uint64(frames)
+		s.pos += int64(frames)
 		s.blockPos += frames
 		if s.blockPos == controlFrames {
 			s.blockPos = 0
@@ -243,7 +278,7 @@ func (s *Synth) targets(p *Params) synthTargets {
 		gain:   clampFloat(p.Gain, 0, 1),
 		pan:    clampFloat(p.Pan, -1, 1),
 		cutoff: clampFloat(p.Cutoff, minCutoff, maxFreqRatio*s.rate),
-		tempo:  clampFloat(p.Tempo, minTempo, maxTempo),
+		tl:     p.timeline(s.rate),
 	}
 	if t.mode > ModeMelody {
 		t.mode = ModeTone
@@ -278,26 +313,31 @@ func (s *Synth) control(p *Params) {
 		s.want = s.targets(p)
 	}
 	w := &s.want
+	s.started = true
 
 	// A mode switch fades out, swaps the source while silent, fades in.
+	// The new source starts where the timeline has it.
 	switch {
 	case w.mode == s.mode:
 		s.level.to(1, s.fadePeriods)
+		if s.mode == ModeMelody && w.tl != s.mel.tl {
+			s.melodyRetime()
+		}
 	case s.level.target != 0:
 		s.level.to(0, s.fadePeriods)
 	case s.level.left == 0:
 		s.mode = w.mode
 		if s.mode == ModeMelody {
-			s.mel.start(s.pos)
+			s.mel.dronePh = phaseAt(s.pos, s.mel.droneDt/2)
+			s.melodySeek()
+		} else {
+			s.phase = phaseAt(s.pos, s.toneDt)
 		}
 		s.level.to(1, s.fadePeriods)
 	}
 	// A wave switch crossfades; a further switch waits for it to finish.
 	if w.wave != s.wave && s.xfLeft == 0 {
 		s.prevWave, s.wave, s.xfLeft = s.wave, w.wave, s.xfLen
-	}
-	if w.seed != s.seed {
-		s.seed, s.noise = w.seed, w.seed
 	}
 
 	// Start glides to changed targets (in log2 Hz for frequencies).
@@ -322,7 +362,7 @@ func (s *Synth) control(p *Params) {
 	}
 	if v := s.mel.drone.advance(); v != s.droneAt {
 		s.droneAt = v
-		s.mel.setDrone(math.Exp2(v) / s.rate)
+		s.mel.droneDt = droneIncrement(math.Exp2(v) / s.rate)
 	}
 	if c := s.cutoff.advance(); c != s.fc {
 		s.fc = c
@@ -344,28 +384,36 @@ func (s *Synth) control(p *Params) {
 		s.ic2eq = 0
 	}
 
-	g := s.gain.advance() * s.level.advance() * 32767
+	// A Synth started mid-period stays silent until the first boundary, so
+	// its fade-in is as long as any.
+	level := s.level.cur
+	if s.blockPos == 0 {
+		level = s.level.advance()
+	}
+	g := s.gain.advance() * level * 32767
 	s.gainL, s.gainR = s.targetL, s.targetR
 	if s.channels == 1 {
 		s.targetL = g
 	} else {
 		s.targetL, s.targetR = g*s.panCos, g*s.panSin
 	}
-	s.stepL = (s.targetL - s.gainL) / controlFrames
-	s.stepR = (s.targetR - s.gainR) / controlFrames
+	left := float64(controlFrames - s.blockPos) // less than a period only at the start
+	s.stepL = (s.targetL - s.gainL) / left
+	s.stepR = (s.targetR - s.gainR) / left
 }
 
 // oscillate renders the current wave into buf, crossfading from prevWave
 // while a crossfade runs, and advances the phase.
 func (s *Synth) oscillate(buf []float64) {
 	start := s.phase
-	s.phase = oscWave(s.wave, buf, start, s.dt, &s.noise)
+	noise := s.want.seed + uint64(s.pos)*splitmixGamma // the noise counter at this frame
+	s.phase = oscWave(s.wave, buf, start, s.dt, noise)
 	if s.xfLeft == 0 {
 		return
 	}
 	n := min(len(buf), s.xfLeft)
 	old := s.buf2[:n]
-	oscWave(s.prevWave, old, start, s.dt, &s.noise)
+	oscWave(s.prevWave, old, start, s.dt, noise)
 	inv := 1 / float64(s.xfLen)
 	for i, o := range old {
 		m := float64(s.xfLeft-i) * inv // weight of the old wave, 1 → 0

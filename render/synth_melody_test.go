@@ -7,7 +7,7 @@ import (
 )
 
 type testNote struct {
-	frame  uint64
+	frame  int64
 	midi   int
 	frames int
 }
@@ -18,7 +18,7 @@ func melodyNotes(p Params, secs float64) ([]int16, []testNote) {
 	p.Mode = ModeMelody
 	s := NewSynth(&p)
 	var notes []testNote
-	s.onNote = func(frame uint64, midi, frames int) { notes = append(notes, testNote{frame, midi, frames}) }
+	s.onNote = func(frame int64, midi, frames int) { notes = append(notes, testNote{frame, midi, frames}) }
 	return renderN(s, &p, int(secs*float64(p.SampleRate))), notes
 }
 
@@ -32,7 +32,7 @@ func TestMelodyNotes(t *testing.T) {
 			p := testParams()
 			p.Scale, p.Seed, p.Root, p.Tempo, p.Channels = sc, seed, 62, 150, 1
 			_, notes := melodyNotes(p, 30)
-			step := uint64(math.Round(float64(p.SampleRate) * 30 / p.Tempo))
+			step := int64(math.Round(float64(p.SampleRate) * 30 / p.Tempo))
 			inScale := map[int]bool{}
 			for _, st := range scaleSteps[sc] {
 				inScale[st] = true
@@ -43,16 +43,16 @@ func TestMelodyNotes(t *testing.T) {
 				if !inScale[floorMod(n.midi-p.Root, 12)] {
 					t.Fatalf("%v seed %d: note %d (MIDI %d) is not in the scale on %d", sc, seed, i, n.midi, p.Root)
 				}
-				if n.frame%step != 0 || uint64(n.frames)%step != 0 || n.frames == 0 {
+				if n.frame%step != 0 || int64(n.frames)%step != 0 || n.frames == 0 {
 					t.Fatalf("%v seed %d: note %d at frame %d lasting %d frames is off the %d-frame step grid", sc, seed, i, n.frame, n.frames, step)
 				}
 				if n.midi < p.Root-12 || n.midi > p.Root+24 {
 					t.Errorf("%v seed %d: note %d (MIDI %d) far from the root %d", sc, seed, i, n.midi, p.Root)
 				}
-				if s := n.frame / step; (s+uint64(n.frames)/step)%phraseSteps == 0 && floorMod(n.midi-p.Root, 12) != 0 {
+				if s := n.frame / step; (s+int64(n.frames)/step)%phraseSteps == 0 && floorMod(n.midi-p.Root, 12) != 0 {
 					t.Errorf("%v seed %d: note %d ends a phrase on MIDI %d, not the root", sc, seed, i, n.midi)
 				}
-				if i > 0 && notes[i-1].frame+uint64(notes[i-1].frames) < n.frame {
+				if i > 0 && notes[i-1].frame+int64(notes[i-1].frames) < n.frame {
 					rests++
 				}
 				lengths[n.frames], pitches[n.midi] = true, true
@@ -116,6 +116,31 @@ func TestMelodyHeadroom(t *testing.T) {
 		x, _ := melodyNotes(p, 10)
 		if got := peak(x); got > 30000 || got < 10000 {
 			t.Errorf("%v: melody peaks at %d; want between 10000 and 30000", w, got)
+		}
+	}
+}
+
+// TestMelodyNotesStartSilent: every note on the step grid starts from
+// silence with its oscillator at phase 0, so its samples depend on nothing
+// played before it, at any tempo and sample rate.
+func TestMelodyNotesStartSilent(t *testing.T) {
+	for _, c := range []struct {
+		rate  int
+		tempo float64
+	}{{44100, 120}, {44100, 300}, {44100, 20}, {16000, 299.9}, {48000, 77.7}} {
+		p := testParams()
+		p.Mode, p.SampleRate, p.Tempo, p.Channels, p.Seed = ModeMelody, c.rate, c.tempo, 1, 77
+		s := NewSynth(&p)
+		notes := 0
+		s.onNote = func(frame int64, midi, frames int) {
+			if s.mel.env != 0 || s.phase != 0 {
+				t.Errorf("%d Hz %v bpm: note at frame %d starts at level %v, phase %v; want silence, phase 0", c.rate, c.tempo, frame, s.mel.env, s.phase)
+			}
+			notes++
+		}
+		renderN(s, &p, 60*c.rate)
+		if notes < 10 {
+			t.Errorf("%d Hz %v bpm: %d notes in 60 s", c.rate, c.tempo, notes)
 		}
 	}
 }

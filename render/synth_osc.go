@@ -4,8 +4,9 @@ import "math"
 
 // oscWave renders len(buf) frames of wave w, with a peak of 1, starting at
 // phase (in [0,1)) and advancing it by dt (in (0, 0.5)) per frame; it returns
-// the phase after the last frame. WaveNoise draws from the generator state
-// *noise instead, but advances the phase all the same.
+// the phase after the last frame. WaveNoise is counter-based instead: frame
+// i of buf is splitmixMix(noise + (i+1)·splitmixGamma), a function of the
+// counter alone; it advances the phase all the same.
 //
 // Square and saw are band-limited with PolyBLEP: a two-frame polynomial
 // correction at each discontinuity removes most of the aliasing a naive
@@ -13,7 +14,7 @@ import "math"
 // harmonics fall as 1/n², so it is left naive. Every shape is in phase with
 // the sine (rising through zero or starting high at phase 0), which keeps a
 // crossfade between shapes smooth.
-func oscWave(w Wave, buf []float64, phase, dt float64, noise *uint64) float64 {
+func oscWave(w Wave, buf []float64, phase, dt float64, noise uint64) float64 {
 	switch w {
 	case WaveSquare:
 		inv := 1 / dt
@@ -53,7 +54,7 @@ func oscWave(w Wave, buf []float64, phase, dt float64, noise *uint64) float64 {
 	case WaveNoise:
 		// The phase runs on unheard, so a crossfade from noise, or a later
 		// switch, continues the oscillator where it would have been.
-		x := *noise
+		x := noise
 		for i := range buf {
 			x += splitmixGamma
 			buf[i] = float64(int64(splitmixMix(x))) * 0x1p-63
@@ -61,7 +62,6 @@ func oscWave(w Wave, buf []float64, phase, dt float64, noise *uint64) float64 {
 				phase--
 			}
 		}
-		*noise = x
 	default: // WaveSine
 		for i := range buf {
 			buf[i] = sin2pi(phase)

@@ -235,8 +235,13 @@ func TestSynthClickFree(t *testing.T) {
 		after := renderN(s, &p2, 22050)
 		around := append(before[len(before)-2*441:], after[:2*2205]...) // 10 ms before, 50 ms after
 		s1, s2 := steady(p1, 0.5), steady(p2, 0.5)
-		if p2.Mode == ModeMelody || p1.Mode == ModeMelody {
+		if p1.Mode == ModeMelody {
 			s1, s2 = before, after[2*4410:] // a melody's own steps, away from the switch
+		}
+		if p2.Mode == ModeMelody {
+			// The melody enters where the timeline is, mid-note: compare
+			// with the same notes from a Synth started in melody there.
+			s2 = renderN(NewSynthAt(&p2, 22061), &p2, 22050)
 		}
 		for ch := range 2 {
 			bound := max(maxStep(s1, 2, ch), maxStep(s2, 2, ch))
@@ -327,7 +332,7 @@ func TestSynthDeterministic(t *testing.T) {
 }
 
 // TestSynthSeedChange: a new seed mid-stream changes the noise from the next
-// control period on, as if reseeded there.
+// control period on.
 func TestSynthSeedChange(t *testing.T) {
 	p := testParams()
 	p.Wave = WaveNoise
@@ -378,13 +383,22 @@ func TestSynthHostileParams(t *testing.T) {
 		func(p *Params) { p.Mode, p.Root, p.Tempo = ModeMelody, -50, 1e9 },
 		func(p *Params) { p.Mode, p.Root, p.Tempo = ModeMelody, 1000, 1e-9 },
 		func(p *Params) { p.SampleRate, p.Channels = -1, 99 },
+		func(p *Params) { p.Mode, p.Anchor = ModeMelody, Anchor{Frame: math.MinInt64, Step: nan} },
+		func(p *Params) { p.Mode, p.Anchor = ModeMelody, Anchor{Frame: math.MaxInt64, Step: -inf} },
+		func(p *Params) { p.Mode, p.Anchor = ModeMelody, Anchor{Frame: 1, Step: 1e300} },
+		func(p *Params) { p.Mode, p.Anchor = ModeMelody, Anchor{Frame: MaxAnchorFrame, Step: -MaxAnchorStep} },
+		func(p *Params) {
+			p.Mode, p.Anchor, p.Tempo = ModeMelody, Anchor{Frame: -MaxAnchorFrame, Step: MaxAnchorStep}, 1e9
+		},
 	} {
 		p := testParams()
 		f(&p)
 		for _, start := range []Params{p, testParams()} { // as initial and as a later setting
-			s := NewSynth(&start)
-			if n := s.Render(make([]int16, 2*4410), &p); n != 2*4410 {
-				t.Errorf("case %d: Render returned %d; want %d", i, n, 2*4410)
+			for _, frame := range []int64{0, -5, 1<<40 + 7, MaxAnchorFrame, math.MaxInt64} {
+				s := NewSynthAt(&start, frame)
+				if n := s.Render(make([]int16, 2*4410), &p); n != 2*4410 {
+					t.Errorf("case %d, frame %d: Render returned %d; want %d", i, frame, n, 2*4410)
+				}
 			}
 		}
 	}
