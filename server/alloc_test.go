@@ -28,7 +28,7 @@ func TestRouteParamsAllocs(t *testing.T) {
 		if _, err := c.parser.Parse(req, &c.req); err != nil {
 			t.Fatal(err)
 		}
-		out, _ = s.route(c, out[:0])
+		out, _ = s.tr.route(c, out[:0])
 	}
 	run()
 	if n := testing.AllocsPerRun(100, run); n != 0 {

@@ -7,6 +7,8 @@ import (
 	"net"
 	"runtime"
 	"time"
+
+	"github.com/synthcast/synthcast/store"
 )
 
 // Defaults, in one place. Each is what a zero field of Config means.
@@ -40,8 +42,8 @@ type Config struct {
 	// Loops is the number of gnet event loops. Zero means GOMAXPROCS.
 	Loops int
 
-	// MaxStreams caps the streams the registry holds; /create_stream answers 503
-	// past it. Zero means DefaultMaxStreams; negative is invalid.
+	// MaxStreams caps the streams stored (created and not yet expired, on
+	// disk as well as in memory); /create_stream answers 503 past it. Zero means DefaultMaxStreams; negative is invalid.
 	MaxStreams int
 
 	// HeaderTimeout bounds the time from a request's first byte (or the
@@ -73,6 +75,15 @@ type Config struct {
 
 	// Workers is the number of render workers. Zero means GOMAXPROCS.
 	Workers int
+
+	// Store keeps the streams: a create or a change is answered once the
+	// store has it. The server loads what it holds at New and never closes
+	// it (the caller does, after Stop). Nil means a fresh store.Memory.
+	Store store.Store
+
+	// Clock tells the time: stream timelines, pacing and expiry read it.
+	// Nil means time.Now; tests pass a synthetic clock.
+	Clock func() time.Time
 
 	// Logger receives the server's logs. Nil means slog.Default().
 	Logger *slog.Logger
@@ -112,6 +123,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Workers == 0 {
 		c.Workers = runtime.GOMAXPROCS(0)
+	}
+	if c.Store == nil {
+		c.Store = store.NewMemory()
+	}
+	if c.Clock == nil {
+		c.Clock = time.Now
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

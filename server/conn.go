@@ -44,6 +44,16 @@ type conn struct {
 	closed    bool      // OnClose has run (gnet closes synchronously when a write fails)
 	inTraffic bool      // OnTraffic is running: OnClose must leave httpState to it
 
+	// A create or set_param is answered once the store has it. While one is
+	// in flight (wait), the requests after it stay unread in gnet's buffer,
+	// so pipelined responses keep their order; the store's callback sets
+	// chDone and wakes the connection, and OnTraffic answers and reads on.
+	ch        *change // made at the connection's first such request, reused
+	chDone    atomic.Bool
+	wait      bool
+	waitFlags respFlags
+	waitClose bool
+
 	// timer is in the server's wheel from open to close; wheelMu guards it.
 	timer loop.Timer
 	// phase and deadline are written by the loop and read by the
@@ -89,7 +99,7 @@ func (c *conn) releaseHTTP() {
 }
 
 // setPhase moves c to phase p with the deadline that phase carries from now.
-func (s *Server) setPhase(c *conn, p int32, now int64) {
+func (s *transport) setPhase(c *conn, p int32, now int64) {
 	var d int64
 	switch p {
 	case phaseIdle:
@@ -103,7 +113,7 @@ func (s *Server) setPhase(c *conn, p int32, now int64) {
 
 // OnOpen sets up a connection's state and its timeout: the first request's
 // head must arrive within HeaderTimeout of the connection's opening.
-func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+func (s *transport) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	c := &conn{gc: gc, httpState: httpPool.Get().(*httpState)}
 	c.timer.Value = c
 	gc.SetContext(c)
@@ -117,7 +127,7 @@ func (s *Server) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 }
 
 // OnClose releases a connection's timer.
-func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
+func (s *transport) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	c, ok := gc.Context().(*conn)
 	if !ok {
 		return gnet.None
@@ -130,8 +140,7 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	}
 	s.conns.Add(-1)
 	if c.lis != nil {
-		c.lis.st.detach(c.lis, time.Now())
-		s.listeners.Add(-1)
+		s.hub.detach(c.lis)
 		c.lis = nil
 	}
 	s.wheelMu.Lock()
@@ -140,11 +149,12 @@ func (s *Server) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	return gnet.None
 }
 
-// fireConn handles c's timer. Deadlines move without touching the wheel, so
-// a timer that fires early for the current deadline is simply rescheduled.
-// Called from OnTick with wheelMu held; touches gc only through its
-// concurrency-safe methods.
-func (s *Server) fireConn(c *conn, t *loop.Timer) {
+// fireConn handles a connection's timer. Deadlines move without touching the
+// wheel, so a timer that fires early for the current deadline is simply
+// rescheduled. Called from OnTick with wheelMu held; touches gc only through
+// its concurrency-safe methods.
+func (s *transport) fireConn(t *loop.Timer) {
+	c := t.Value.(*conn)
 	d := c.deadline.Load()
 	if d == 0 {
 		return // streaming: no read timeout, the timer stays out of the wheel
@@ -166,7 +176,7 @@ func (s *Server) fireConn(c *conn, t *loop.Timer) {
 // OnTraffic parses and answers every complete request in the inbound buffer,
 // in order, writing all their responses at once; an incomplete one stays in
 // gnet's buffer for the next event.
-func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
+func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 	c := gc.Context().(*conn)
 	c.inTraffic = true
 	defer c.leaveTraffic()
@@ -176,11 +186,24 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(-1)
 		return gnet.None
 	}
+	out := c.out[:0]
+	if c.wait {
+		if !c.chDone.Load() {
+			return gnet.None // more requests arrived behind one in flight: they wait
+		}
+		c.wait = false
+		c.chDone.Store(false)
+		out = s.answerChange(c, out, c.waitFlags)
+		if c.waitClose {
+			_, _ = gc.Write(out)
+			c.out = out[:0]
+			return gnet.Close
+		}
+	}
 	now := s.now.Load()
 	if c.phase.Load() == phaseIdle && len(buf) > 0 {
 		s.setPhase(c, phaseHead, now)
 	}
-	out := c.out[:0]
 	consumed := 0
 	action := gnet.None
 	for consumed < len(buf) {
@@ -199,6 +222,12 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 		out, closeAfter = s.route(c, out)
 		if c.closed {
 			return gnet.None // a write inside route failed: gc and c's request state are gone
+		}
+		if c.wait {
+			// Answered when the store has it; what follows is read then.
+			c.waitClose = closeAfter
+			s.setPhase(c, phaseIdle, now)
+			break
 		}
 		if closeAfter {
 			consumed = len(buf) // nothing after a closing request is read
@@ -237,7 +266,7 @@ func (s *Server) OnTraffic(gc gnet.Conn) gnet.Action {
 
 // appendParseError appends the response for a request the parser rejected.
 // The connection is closed after it.
-func (s *Server) appendParseError(out []byte, err error) []byte {
+func (s *transport) appendParseError(out []byte, err error) []byte {
 	status, msg := 400, "malformed request"
 	var pe *httpparse.Error
 	if errors.As(err, &pe) {
@@ -247,7 +276,7 @@ func (s *Server) appendParseError(out []byte, err error) []byte {
 }
 
 // appendError appends a JSON error response {"error": msg}.
-func (s *Server) appendError(out []byte, status int, flags respFlags, msg string) []byte {
+func (s *transport) appendError(out []byte, status int, flags respFlags, msg string) []byte {
 	var b [256]byte
 	body := append(b[:0], `{"error":`...)
 	body = appendJSONString(body, msg)

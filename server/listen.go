@@ -1,8 +1,8 @@
 package server
 
 import (
+	"errors"
 	"strconv"
-	"time"
 
 	"github.com/panjf2000/gnet/v2"
 
@@ -13,7 +13,7 @@ import (
 // burst, then real-time frames until the listener leaves. The connection
 // becomes a listener: nothing it sends afterwards is read as a request.
 // HEAD gets the head only and the connection closes.
-func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, bool) {
+func (s *transport) handleStream(c *conn, out []byte, flags respFlags) ([]byte, bool) {
 	st, out, ok := s.lookupStream(c, out, flags)
 	if !ok {
 		return out, false
@@ -22,8 +22,7 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 	if flags&respHead != 0 {
 		return s.appendStreamHead(out, p), true
 	}
-	if s.listeners.Add(1) > int64(s.cfg.MaxListeners) {
-		s.listeners.Add(-1)
+	if s.hub.listeners.Load() >= int64(s.cfg.MaxListeners) {
 		return s.appendError(out, 503, flags, "listener limit reached"), false
 	}
 	gc := c.gc
@@ -32,21 +31,22 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 		_, _ = gc.Write(out)
 		out = out[:0]
 		if c.closed { // the write failed and gnet closed the connection
-			s.listeners.Add(-1)
 			return out, false
 		}
 	}
 	// Keep the kernel's share of an unread listener's queue small, so the
 	// bound on queued bytes is reached (and counted) where we can see it.
-	_ = gc.SetWriteBuffer(s.sndbuf)
+	_ = gc.SetWriteBuffer(s.hub.sndbuf)
 	c.phase.Store(phaseStream)
 	c.deadline.Store(0)
 	l := &listener{gc: gc}
 	c.body = s.appendStreamHead(c.body[:0], p)
-	views, refs, ok := st.attach(l, s.loopIndex(gc.EventLoop()), gc.EventLoop(), time.Now(), append(c.views[:0], c.body), c.refs[:0])
-	if !ok {
-		s.listeners.Add(-1)
+	views, refs, err := s.hub.attach(st, l, s.loopIndex(gc.EventLoop()), gc.EventLoop(), append(c.views[:0], c.body), c.refs[:0])
+	if err != nil {
 		c.phase.Store(phaseIdle)
+		if errors.Is(err, ErrListenerLimit) {
+			return s.appendError(out, 503, flags, "listener limit reached"), false
+		}
 		return s.appendError(out, 404, flags, "unknown stream id"), false
 	}
 	// From here a failed write closes the connection at once, and OnClose
@@ -70,7 +70,7 @@ func (s *Server) handleStream(c *conn, out []byte, flags respFlags) ([]byte, boo
 // appendStreamHead appends the head of a /stream response: audio/mpeg, no
 // length (the body ends with the connection), no caching, and the icy-*
 // headers players show.
-func (s *Server) appendStreamHead(dst []byte, p *render.Params) []byte {
+func (s *transport) appendStreamHead(dst []byte, p *render.Params) []byte {
 	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: synthcast\r\nDate: "...)
 	dst = append(dst, *s.date.Load()...)
 	dst = append(dst, "\r\nContent-Type: audio/mpeg\r\n"+
@@ -91,7 +91,7 @@ func (s *Server) appendStreamHead(dst []byte, p *render.Params) []byte {
 
 // loopIndex returns a small dense index for el, the same for every call with
 // the same loop. Safe from any goroutine.
-func (s *Server) loopIndex(el gnet.EventLoop) int {
+func (s *transport) loopIndex(el gnet.EventLoop) int {
 	s.loopsMu.Lock()
 	defer s.loopsMu.Unlock()
 	for i, e := range s.loops {
@@ -101,16 +101,4 @@ func (s *Server) loopIndex(el gnet.EventLoop) int {
 	}
 	s.loops = append(s.loops, el)
 	return len(s.loops) - 1
-}
-
-// submit queues a session's job unless one is queued or running already (a
-// slow job is caught up by the next tick, never run twice at once).
-func (s *Server) submit(se *session) {
-	if se.Cancelled() || !se.running.CompareAndSwap(false, true) {
-		return
-	}
-	if err := s.pool.Submit(se); err != nil {
-		se.running.Store(false)
-		s.late.Add(1)
-	}
 }

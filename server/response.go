@@ -45,6 +45,7 @@ const (
 	respKeepAlive                       // send Connection: keep-alive (an HTTP/1.0 client asked for it)
 	respHead                            // HEAD: the head only, with the body's Content-Length
 	respAllow                           // send Allow: GET, HEAD (405)
+	respRetry                           // send Retry-After: 1 (a 503 worth retrying soon)
 )
 
 // appendJSONResponse appends a complete response with a JSON body to dst:
@@ -61,6 +62,9 @@ func appendJSONResponse(dst []byte, status int, date []byte, flags respFlags, bo
 	dst = strconv.AppendInt(dst, int64(len(body)), 10)
 	if flags&respAllow != 0 {
 		dst = append(dst, "\r\nAllow: GET, HEAD"...)
+	}
+	if flags&respRetry != 0 {
+		dst = append(dst, "\r\nRetry-After: 1"...)
 	}
 	switch {
 	case flags&respClose != 0:

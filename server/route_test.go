@@ -15,20 +15,20 @@ import (
 	"github.com/synthcast/synthcast/render"
 )
 
-// newTestServer returns a server that is not listening, and one stream in
-// its registry, for calling route directly.
+// newTestServer returns a server that is not listening, over a memory
+// store, and one stream in it, for calling route directly.
 func newTestServer(t testing.TB) (*Server, *Stream) {
 	t.Helper()
 	s, err := New(Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), MaxStreams: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.pool.Close)
-	st := newStream(s, newToken(), render.Defaults())
-	if err := s.reg.Add(st); err != nil {
-		t.Fatal(err)
+	t.Cleanup(s.hub.close)
+	var ch change
+	if done, err := s.hub.create(render.Defaults(), &ch); !done || err != nil || ch.Err != nil {
+		t.Fatalf("create = %v, %v, %v; want a stream at once from the memory store", done, err, ch.Err)
 	}
-	return s, st
+	return s, ch.st
 }
 
 // do parses raw as one request and routes it, returning the parsed response.
@@ -39,7 +39,7 @@ func do(t testing.TB, s *Server, raw string) (*http.Response, map[string]any) {
 	if err != nil || n != len(raw) {
 		t.Fatalf("Parse(%q) = %d, %v", raw, n, err)
 	}
-	out, _ := s.route(c, nil)
+	out, _ := s.tr.route(c, nil)
 	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
 	if err != nil {
 		t.Fatalf("route(%q) wrote %q: %v", raw, out, err)
@@ -95,7 +95,7 @@ func FuzzSetParam(f *testing.F) {
 		if err != nil {
 			return // the parser's own fuzz covers what it rejects
 		}
-		out, _ := s.route(c, nil)
+		out, _ := s.tr.route(c, nil)
 		resp, rerr := http.ReadResponse(bufio.NewReader(bytes.NewReader(out)), nil)
 		if rerr != nil {
 			t.Fatalf("%q: unparsable response %q", q, out)
@@ -113,34 +113,6 @@ func FuzzSetParam(f *testing.F) {
 			t.Fatalf("%q: params left invalid: %v", q, err)
 		}
 	})
-}
-
-func TestRegistry(t *testing.T) {
-	r := newMemRegistry(2)
-	a := newStream(nil, newToken(), render.Defaults())
-	b := newStream(nil, newToken(), render.Defaults())
-	if err := r.Add(a); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Add(newStream(nil, a.ID(), render.Defaults())); !errors.Is(err, ErrDuplicateID) {
-		t.Errorf("Add(duplicate id) = %v; want ErrDuplicateID", err)
-	}
-	if err := r.Add(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := r.Add(newStream(nil, newToken(), render.Defaults())); !errors.Is(err, ErrStreamLimit) {
-		t.Errorf("Add past the cap = %v; want ErrStreamLimit", err)
-	}
-	if got := r.Lookup([]byte(a.ID())); got != a {
-		t.Errorf("Lookup(a) = %v; want a", got)
-	}
-	if got := r.Lookup([]byte("short")); got != nil {
-		t.Errorf("Lookup(short) = %v; want nil", got)
-	}
-	r.Remove(a)
-	if r.Lookup([]byte(a.ID())) != nil || r.Len() != 1 {
-		t.Errorf("after Remove(a): Lookup = %v, Len = %d; want nil, 1", r.Lookup([]byte(a.ID())), r.Len())
-	}
 }
 
 func TestTokens(t *testing.T) {

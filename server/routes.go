@@ -2,7 +2,6 @@ package server
 
 import (
 	"errors"
-	"time"
 
 	"github.com/synthcast/synthcast/render"
 )
@@ -13,7 +12,7 @@ const maxErrKey = 64
 // route answers the parsed request c.req, appending its response to out.
 // closeAfter reports that the connection must close once out is written.
 // Loop goroutine only.
-func (s *Server) route(c *conn, out []byte) (_ []byte, closeAfter bool) {
+func (s *transport) route(c *conn, out []byte) (_ []byte, closeAfter bool) {
 	req := &c.req
 	var flags respFlags
 	switch {
@@ -53,7 +52,7 @@ func (s *Server) route(c *conn, out []byte) (_ []byte, closeAfter bool) {
 }
 
 // respond appends a 200 response whose body is c.body.
-func (s *Server) respond(c *conn, out []byte, flags respFlags) []byte {
+func (s *transport) respond(c *conn, out []byte, flags respFlags) []byte {
 	return appendJSONResponse(out, 200, *s.date.Load(), flags, c.body)
 }
 
@@ -67,8 +66,8 @@ func (c *conn) setStreamBody(id string, p *render.Params) {
 }
 
 // handleCreate serves /create_stream[?key=value…]: a new stream with the
-// given initial parameters (format keys included).
-func (s *Server) handleCreate(c *conn, out []byte, flags respFlags) []byte {
+// given initial parameters (format keys included), answered once stored.
+func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 	c.pairs = c.pairs[:0]
 	for i := range c.req.NumParams() {
 		k, v := c.req.Param(i)
@@ -81,32 +80,21 @@ func (s *Server) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 	if err != nil {
 		return s.appendParamError(c, out, flags, err)
 	}
-	st := newStream(s, newToken(), p)
-	err = s.reg.Add(st)
-	for errors.Is(err, ErrDuplicateID) { // 2^-128 a try: here for correctness, not expected to run
-		st = newStream(s, newToken(), p)
-		err = s.reg.Add(st)
+	if flags&respHead != 0 {
+		// HEAD never has a side effect: the head a GET would get, no stream.
+		c.setStreamBody(newToken(), &p)
+		return s.respond(c, out, flags)
 	}
-	if errors.Is(err, ErrStreamLimit) {
+	completed, err := s.hub.create(p, c.change())
+	if err != nil {
 		return s.appendError(out, 503, flags, "stream limit reached")
 	}
-	if err != nil {
-		s.log.Error("creating a stream", "err", err)
-		return s.appendError(out, 500, flags, "could not create the stream")
-	}
-	// A stream nobody listens to expires like one whose listeners left.
-	s.wheelMu.Lock()
-	if st.n.Load() == 0 && !st.ttlTimer.Scheduled() {
-		s.wheel.Schedule(&st.ttlTimer, time.Now().Add(s.cfg.StreamTTL))
-	}
-	s.wheelMu.Unlock()
-	c.setStreamBody(st.ID(), st.Params())
-	return s.respond(c, out, flags)
+	return s.awaitChange(c, out, flags, completed)
 }
 
 // handleSetParam serves /set_param?id=TOKEN&key=value[&key2=value2…]: all
-// pairs apply together or none does.
-func (s *Server) handleSetParam(c *conn, out []byte, flags respFlags) []byte {
+// pairs apply together or none does, answered once stored.
+func (s *transport) handleSetParam(c *conn, out []byte, flags respFlags) []byte {
 	st, out, ok := s.lookupStream(c, out, flags)
 	if !ok {
 		return out
@@ -125,16 +113,63 @@ func (s *Server) handleSetParam(c *conn, out []byte, flags respFlags) []byte {
 	if len(c.pairs) == 0 {
 		return s.appendError(out, 400, flags, "no parameter given: use key=value")
 	}
-	p, err := st.live.Apply(c.pairs)
-	if err != nil {
+	if flags&respHead != 0 {
+		// HEAD never has a side effect: validate, answer as GET would, change nothing.
+		p, err := st.Params().With(c.pairs, false)
+		if err != nil {
+			return s.appendParamError(c, out, flags, err)
+		}
+		c.setStreamBody(st.ID(), &p)
+		return s.respond(c, out, flags)
+	}
+	completed, err := s.hub.apply(st, c.pairs, c.change())
+	switch {
+	case errors.Is(err, ErrUnknownStream):
+		return s.appendError(out, 404, flags, "unknown stream id")
+	case err != nil:
 		return s.appendParamError(c, out, flags, err)
 	}
-	c.setStreamBody(st.ID(), p)
+	return s.awaitChange(c, out, flags, completed)
+}
+
+// change returns c's change, made on first use; its completion wakes c.
+func (c *conn) change() *change {
+	if c.ch == nil {
+		c.ch = &change{done: func(*change) {
+			c.chDone.Store(true)
+			_ = c.gc.Wake(nil) // a closed connection ignores it
+		}}
+	}
+	return c.ch
+}
+
+// awaitChange answers c's change now if it completed, or else marks c as
+// waiting for it: OnTraffic answers when the store's callback wakes c.
+func (s *transport) awaitChange(c *conn, out []byte, flags respFlags, completed bool) []byte {
+	if completed {
+		return s.answerChange(c, out, flags)
+	}
+	c.wait, c.waitFlags = true, flags
+	return out
+}
+
+// answerChange appends the response to c's completed change: 200 with the
+// stream's parameters, or 503 when the store could not keep it (the stream
+// keeps what it had).
+func (s *transport) answerChange(c *conn, out []byte, flags respFlags) []byte {
+	ch := c.ch
+	st := ch.st
+	ch.st = nil
+	if ch.Err != nil {
+		s.log.Warn("a change was not stored", "err", ch.Err)
+		return s.appendError(out, 503, flags|respRetry, "the change could not be stored; nothing changed")
+	}
+	c.setStreamBody(st.ID(), &ch.params)
 	return s.respond(c, out, flags)
 }
 
 // handleParams serves /params?id=TOKEN: the stream's current parameters.
-func (s *Server) handleParams(c *conn, out []byte, flags respFlags) []byte {
+func (s *transport) handleParams(c *conn, out []byte, flags respFlags) []byte {
 	st, out, ok := s.lookupStream(c, out, flags)
 	if !ok {
 		return out
@@ -144,14 +179,14 @@ func (s *Server) handleParams(c *conn, out []byte, flags respFlags) []byte {
 }
 
 // handleHealth serves /healthz: liveness and a few counts.
-func (s *Server) handleHealth(c *conn, out []byte, flags respFlags) []byte {
-	c.body = appendStats(c.body[:0], s.Stats())
+func (s *transport) handleHealth(c *conn, out []byte, flags respFlags) []byte {
+	c.body = appendStats(c.body[:0], s.srv.Stats())
 	return s.respond(c, out, flags)
 }
 
 // lookupStream finds the stream named by the request's single id parameter,
 // or appends the error response (400 missing or repeated id, 404 unknown).
-func (s *Server) lookupStream(c *conn, out []byte, flags respFlags) (*Stream, []byte, bool) {
+func (s *transport) lookupStream(c *conn, out []byte, flags respFlags) (*Stream, []byte, bool) {
 	var id []byte
 	n := 0
 	for i := range c.req.NumParams() {
@@ -166,7 +201,7 @@ func (s *Server) lookupStream(c *conn, out []byte, flags respFlags) (*Stream, []
 	case n > 1:
 		return nil, s.appendError(out, 400, flags, "id given more than once"), false
 	}
-	st := s.reg.Lookup(id)
+	st := s.hub.lookup(id)
 	if st == nil {
 		return nil, s.appendError(out, 404, flags, "unknown stream id"), false
 	}
@@ -184,7 +219,7 @@ func (c *conn) dupKey(key []byte) bool {
 }
 
 // appendKeyError appends a 400 {"error": msg, "key": key}, key cut to maxErrKey bytes.
-func (s *Server) appendKeyError(c *conn, out []byte, flags respFlags, msg string, key []byte) []byte {
+func (s *transport) appendKeyError(c *conn, out []byte, flags respFlags, msg string, key []byte) []byte {
 	body := append(c.body[:0], `{"error":`...)
 	body = appendJSONString(body, msg)
 	body = append(body, `,"key":`...)
@@ -195,7 +230,7 @@ func (s *Server) appendKeyError(c *conn, out []byte, flags respFlags, msg string
 
 // appendParamError appends a 400 for a rejected parameter: the error names
 // the key and what it allows.
-func (s *Server) appendParamError(c *conn, out []byte, flags respFlags, err error) []byte {
+func (s *transport) appendParamError(c *conn, out []byte, flags respFlags, err error) []byte {
 	body := append(c.body[:0], `{"error":`...)
 	body = appendJSONString(body, err.Error())
 	var pe *render.ParamError

@@ -20,15 +20,31 @@ import (
 // ErrServerClosed is returned by Start on a server that was stopped.
 var ErrServerClosed = errors.New("server: closed")
 
-// Server is a synthcast server: a multicore gnet engine serving the HTTP
-// routes, a stream registry, and the housekeeping goroutine that advances the
-// timing wheel. Create it with New, then Start; Stop ends it.
+// Server is a synthcast server: the hub that owns the streams and a gnet
+// engine (the transport) that serves the HTTP routes over them. Create it
+// with New, then Start; Stop ends it.
 type Server struct {
+	cfg Config
+	log *slog.Logger
+	hub *hub
+	tr  *transport
+
+	started  chan struct{} // closed once the engine has booted (or failed to)
+	done     chan struct{} // closed when gnet.Run has returned
+	runErr   error
+	stopOnce sync.Once
+}
+
+// transport is the gnet event handler: connections, parsing, routing and
+// responses. It reaches streams only through the hub's methods; its own
+// wheel holds connection deadlines, never a stream's timer.
+type transport struct {
 	gnet.BuiltinEventEngine
 
 	cfg Config
 	log *slog.Logger
-	reg Registry
+	hub *hub
+	srv *Server
 
 	eng  gnet.Engine
 	addr net.Addr
@@ -41,35 +57,22 @@ type Server struct {
 	now         atomic.Int64
 	lastDateSec atomic.Int64 // the second date was made for
 
-	// wheelMu guards wheel. Connections schedule one timer at open and cancel
-	// it at close; deadlines in between are stored atomically in the conn and
-	// checked lazily when the timer fires, so a request costs no lock.
+	// wheelMu guards wheel, which holds one timer per connection, scheduled
+	// at open and cancelled at close; deadlines in between are stored
+	// atomically in the conn and checked lazily when the timer fires, so a
+	// request costs no lock.
 	wheelMu sync.Mutex
 	wheel   *loop.Wheel
-
-	// dueStreams collects the streams whose timers fired during one Advance,
-	// to be handled after wheelMu is released (see Stream's lock order).
-	dueStreams []dueStream
-
-	pool   *loop.Pool
-	sndbuf int // SO_SNDBUF of listener sockets
 
 	loopsMu sync.Mutex
 	loops   []gnet.EventLoop // dense loop indexes, see loopIndex
 
-	conns     atomic.Int64 // open connections
-	listeners atomic.Int64 // attached /stream listeners
-	sessions  atomic.Int64 // streams rendering now (with at least one listener)
-	dropped   atomic.Int64 // listeners dropped for exceeding the queue bound
-	late      atomic.Int64 // render jobs skipped or behind (pool full, overload)
-
-	started  chan struct{} // closed once the engine has booted (or failed to)
-	done     chan struct{} // closed when gnet.Run has returned
-	runErr   error
-	stopOnce sync.Once
+	conns atomic.Int64 // open connections
 }
 
-// New returns a server for cfg, not yet listening.
+// New returns a server for cfg, not yet listening. It loads every stream
+// cfg.Store holds first; a record it cannot read is an error (the server
+// never starts empty over data it could not read).
 func New(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -78,39 +81,36 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		reg:     newMemRegistry(cfg.MaxStreams),
-		wheel:   loop.NewWheel(time.Now(), wheelResolution, wheelSlots),
-		pool:    loop.NewPool(cfg.Workers, poolQueue),
-		sndbuf:  min(max(cfg.QueueBytes/4, 16<<10), 256<<10),
+		hub:     newHub(cfg),
 		started: make(chan struct{}),
 		done:    make(chan struct{}),
 	}
-	s.pool.SetPanicFunc(func(_ loop.Job, v any, stack []byte) {
-		s.log.Error("a render job panicked; its stream goes on at the next tick", "panic", fmt.Sprint(v), "stack", string(stack))
-	})
-	s.refreshClock(time.Now())
+	t0 := time.Now()
+	n, expired, err := s.hub.load()
+	if err != nil {
+		s.hub.close()
+		return nil, err
+	}
+	if n > 0 || expired > 0 {
+		s.log.Info("streams loaded", "streams", n, "expired", expired, "took", time.Since(t0).Round(time.Millisecond).String())
+	}
+	s.tr = &transport{
+		cfg:   cfg,
+		log:   cfg.Logger,
+		hub:   s.hub,
+		srv:   s,
+		wheel: loop.NewWheel(cfg.Clock(), wheelResolution, wheelSlots),
+	}
+	s.tr.refreshClock(cfg.Clock())
 	return s, nil
 }
-
-// wheelResolution and wheelSlots shape the server's timing wheel: 10 ms slots
-// are fine enough to spread stream renders over a 500 ms tick, and 1024 of
-// them cover ten seconds per revolution.
-const (
-	wheelResolution = 10 * time.Millisecond
-	wheelSlots      = 1024
-
-	// poolQueue bounds the render jobs waiting for a worker: each stream has at
-	// most one queued, so this is the number of streams that can be due at
-	// once before ticks are skipped (and caught up by the next).
-	poolQueue = 4096
-)
 
 // Start binds the listener and starts the event loops; it returns once the
 // server accepts connections, or with the error that stopped it from doing so.
 func (s *Server) Start() error {
 	go func() {
 		defer close(s.done)
-		err := gnet.Run(s, "tcp://"+s.cfg.Listen,
+		err := gnet.Run(s.tr, "tcp://"+s.cfg.Listen,
 			gnet.WithMulticore(true),
 			gnet.WithNumEventLoop(s.cfg.Loops),
 			gnet.WithLoadBalancing(gnet.LeastConnections),
@@ -130,7 +130,7 @@ func (s *Server) Start() error {
 	case <-s.started:
 	case <-s.done:
 	}
-	if s.addr == nil {
+	if s.tr.addr == nil {
 		<-s.done
 		if s.runErr == nil {
 			return ErrServerClosed
@@ -141,17 +141,17 @@ func (s *Server) Start() error {
 }
 
 // Addr is the address the server listens on (valid after Start returned nil).
-func (s *Server) Addr() net.Addr { return s.addr }
+func (s *Server) Addr() net.Addr { return s.tr.addr }
 
 // Stop closes the listener and every connection and waits for the event
 // loops to end, or for ctx.
 func (s *Server) Stop(ctx context.Context) error {
 	var err error
 	s.stopOnce.Do(func() {
-		if s.addr == nil {
+		if s.tr.addr == nil {
 			return
 		}
-		err = s.eng.Stop(ctx)
+		err = s.tr.eng.Stop(ctx)
 	})
 	if err != nil {
 		return fmt.Errorf("server: stop: %w", err)
@@ -161,7 +161,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	s.pool.Close()
+	s.hub.close()
 	return nil
 }
 
@@ -169,7 +169,7 @@ func (s *Server) Stop(ctx context.Context) error {
 func (s *Server) Done() <-chan struct{} { return s.done }
 
 // OnBoot records the engine and reads back the bound address. gnet calls it once.
-func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
+func (s *transport) OnBoot(eng gnet.Engine) gnet.Action {
 	s.eng = eng
 	fd, err := eng.Dup()
 	if err != nil {
@@ -192,43 +192,26 @@ func (s *Server) OnBoot(eng gnet.Engine) gnet.Action {
 		return gnet.Shutdown
 	}
 	s.log.Info("listening", "addr", s.addr.String(), "loops", s.cfg.Loops)
-	close(s.started)
+	close(s.srv.started)
 	return gnet.None
 }
 
-// OnTick runs the housekeeping: the clock and Date bytes, then due timers.
-// gnet runs it on a goroutine of its own, never on a connection's loop, so it
-// may take the wheel's lock but touches connections only through their
-// concurrency-safe methods.
-func (s *Server) OnTick() (time.Duration, gnet.Action) {
-	now := time.Now()
+// OnTick runs the housekeeping: the clock and Date bytes, connection
+// deadlines, then the hub's due stream timers. gnet runs it on a goroutine
+// of its own, never on a connection's loop, so it may take locks but
+// touches connections only through their concurrency-safe methods.
+func (s *transport) OnTick() (time.Duration, gnet.Action) {
+	now := s.cfg.Clock()
 	s.refreshClock(now)
 	s.wheelMu.Lock()
-	s.wheel.Advance(now, s.fire)
-	due := s.dueStreams
-	s.dueStreams = s.dueStreams[:0]
+	s.wheel.Advance(now, s.fireConn)
 	s.wheelMu.Unlock()
-	for i, d := range due {
-		if d.tick {
-			if se := d.st.sess.Load(); se != nil {
-				s.submit(se)
-			}
-		} else {
-			d.st.expire()
-		}
-		due[i] = dueStream{}
-	}
+	s.hub.advance(now)
 	return wheelResolution, gnet.None
 }
 
-// dueStream is a stream timer that fired: its tick or its time-to-live.
-type dueStream struct {
-	st   *Stream
-	tick bool
-}
-
 // refreshClock stores the coarse clock and the Date header bytes for now.
-func (s *Server) refreshClock(now time.Time) {
+func (s *transport) refreshClock(now time.Time) {
 	s.now.Store(now.UnixNano())
 	if old := s.date.Load(); old != nil && now.Unix() == s.lastDateSec.Load() {
 		return
@@ -236,22 +219,6 @@ func (s *Server) refreshClock(now time.Time) {
 	s.lastDateSec.Store(now.Unix())
 	b := appendHTTPDate(make([]byte, 0, 29), now)
 	s.date.Store(&b)
-}
-
-// fire handles one due timer. Called with wheelMu held, from OnTick.
-func (s *Server) fire(t *loop.Timer) {
-	switch v := t.Value.(type) {
-	case *conn:
-		s.fireConn(v, t)
-	case *Stream:
-		tick := t == &v.tickTimer
-		if tick {
-			// Periodic: the next tick keeps the stream's phase in the period,
-			// so streams stay spread over the slots they started in.
-			s.wheel.Schedule(t, loop.NextPeriod(t.Deadline(), time.Unix(0, s.now.Load()), s.cfg.Tick))
-		}
-		s.dueStreams = append(s.dueStreams, dueStream{st: v, tick: tick})
-	}
 }
 
 // gnetLogger sends gnet's own logs to slog.
@@ -282,15 +249,16 @@ type Stats struct {
 
 // Stats returns the current counts. Safe from any goroutine.
 func (s *Server) Stats() Stats {
-	ps := s.pool.Stats()
+	h := s.hub
+	ps := h.pool.Stats()
 	return Stats{
-		Conns:     s.conns.Load(),
-		Streams:   s.reg.Len(),
-		Listeners: s.listeners.Load(),
-		Sessions:  s.sessions.Load(),
+		Conns:     s.tr.conns.Load(),
+		Streams:   h.streamCount(),
+		Listeners: h.listeners.Load(),
+		Sessions:  h.sessions.Load(),
 		Jobs:      int64(ps.Queued + ps.Running),
-		Dropped:   s.dropped.Load(),
-		Late:      s.late.Load(),
+		Dropped:   h.dropped.Load(),
+		Late:      h.late.Load(),
 	}
 }
 

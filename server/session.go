@@ -17,14 +17,17 @@ import (
 var bgCtx = context.Background()
 
 // session is one uninterrupted run of a stream's rendering, from its first
-// listener's arrival to its last one's departure. Its job renders and
-// encodes the frames each tick asks for; at most one job of a session runs at
-// a time (running), so the render state needs no lock.
+// listener's arrival to its last one's departure. It starts at the stream's
+// timeline position (a whole MP3 frame from the epoch), so a returning
+// listener hears what the clock says, not the programme's first note. Its
+// job renders and encodes the frames each tick asks for; at most one job of
+// a session runs at a time (running), so the render state needs no lock.
 type session struct {
 	st           *Stream
-	start        atomic.Int64 // unix ns of the session's time zero: frame k plays at start + k·frame duration
-	rate         int          // sample rate, Hz
-	frameSamples int          // samples per channel in one frame
+	start        int64 // unix ns of the session's time zero: frame k plays at start + k·frame duration
+	base         int64 // timeline frame (sample index) of the session's frame 0
+	rate         int   // sample rate, Hz
+	frameSamples int   // samples per channel in one frame
 
 	loop.Token             // cancelled once, when the last listener leaves
 	running    atomic.Bool // a job of this session is queued or running
@@ -33,23 +36,31 @@ type session struct {
 	synth    *render.Synth
 	enc      *render.Encoder
 	pcm      []int16
-	produced int64 // frames rendered since start
+	produced int64 // frames rendered (or skipped) since start
 	failed   bool  // the encoder could not be made: the session renders nothing
 
 	// Scratch kept across publishes (one job at a time).
 	targets []*loopSet
 }
 
+// newSession returns st's session beginning at the MP3 frame of st's
+// timeline that plays at now.
 func newSession(st *Stream, now time.Time) *session {
-	p := st.live.Load()
-	se := &session{st: st, rate: p.SampleRate, frameSamples: p.FrameSamples()}
-	se.start.Store(now.UnixNano())
-	return se
+	p := st.params.Load()
+	fs := p.FrameSamples()
+	k := st.frameAt(now) / int64(fs)
+	return &session{
+		st:           st,
+		start:        st.epoch + int64(durationOf(k*int64(fs), p.SampleRate)),
+		base:         k * int64(fs),
+		rate:         p.SampleRate,
+		frameSamples: fs,
+	}
 }
 
 // elapsed is the session time at now. Safe from any goroutine.
 func (se *session) elapsed(now time.Time) time.Duration {
-	return time.Duration(now.UnixNano() - se.start.Load())
+	return time.Duration(now.UnixNano() - se.start)
 }
 
 // firstPublishFrames is how many frames the first job of a session renders
@@ -60,36 +71,34 @@ const firstPublishFrames = 4
 // Run renders and publishes the frames due now. Worker goroutine only.
 func (se *session) Run() {
 	defer se.running.Store(false)
-	if se.Cancelled() {
+	if se.Cancelled() || se.failed {
 		return
 	}
 	st := se.st
-	s := st.srv
-	if se.failed {
-		return
-	}
+	h := st.hub
 	if se.enc == nil {
-		p := st.live.Load()
+		p := st.params.Load()
 		enc, err := render.NewEncoder(p.SampleRate, p.Channels, p.Bitrate)
 		if err != nil { // unreachable while Params admits only formats the encoder takes
-			s.log.Error("creating the encoder; the stream stays silent", "id", st.id, "err", err)
+			h.log.Error("creating the encoder; the stream stays silent", "id", st.id, "err", err)
 			se.failed = true
 			return
 		}
 		se.enc = enc
-		se.synth = render.NewSynth(p)
+		se.synth = render.NewSynthAt(p, se.base)
 		se.pcm = make([]int16, enc.FrameSamples()*p.Channels)
 	}
-	lead := s.cfg.Prebuffer + s.cfg.Tick
-	elapsed := se.elapsed(time.Now())
+	lead := h.cfg.Prebuffer + h.cfg.Tick
+	elapsed := se.elapsed(h.now())
 	due := framesDue(elapsed, lead, se.produced, se.rate, se.frameSamples)
 	// A stream far behind (the machine was overloaded, or the process
-	// stopped) skips ahead instead of bursting a backlog nobody can play.
-	if limit := framesDue(lead+s.cfg.Tick, 0, 0, se.rate, se.frameSamples); due > limit {
-		skip := due - limit
-		se.start.Add(int64(durationOf(skip*int64(se.frameSamples), se.rate)))
+	// stopped) skips ahead instead of bursting a backlog nobody can play:
+	// the synthesiser moves to the timeline position past the gap.
+	if limit := framesDue(lead+h.cfg.Tick, 0, 0, se.rate, se.frameSamples); due > limit {
+		se.produced += due - limit
+		se.synth = render.NewSynthAt(st.params.Load(), se.base+se.produced*int64(se.frameSamples))
 		due = limit
-		s.late.Add(1)
+		h.late.Add(1)
 	}
 	first := se.produced == 0
 	b := newBatch(se.produced)
@@ -97,10 +106,10 @@ func (se *session) Run() {
 		if se.Cancelled() {
 			break
 		}
-		se.synth.Render(se.pcm, st.live.Load())
+		se.synth.Render(se.pcm, st.params.Load())
 		out, err := se.enc.EncodeFrame(b.buf.B, se.pcm)
 		if err != nil {
-			s.log.Error("encoding a frame", "id", st.id, "err", err)
+			h.log.Error("encoding a frame", "id", st.id, "err", err)
 			break
 		}
 		b.buf.B = out
@@ -153,13 +162,13 @@ func (b *batch) release() {
 // deliverTask writes one batch to a stream's listeners on one event loop.
 // It runs on that loop (gnet's EventLoop.Execute).
 type deliverTask struct {
-	s   *Server
+	h   *hub
 	set *loopSet
 	b   *batch
 }
 
 func (t deliverTask) Run(context.Context) error {
-	s, set, b := t.s, t.set, t.b
+	h, set, b := t.h, t.set, t.b
 	defer b.release()
 	// Writing may close a connection (and detach it) synchronously, so walk
 	// a copy of the list.
@@ -168,10 +177,10 @@ func (t deliverTask) Run(context.Context) error {
 		if l.closed || b.seq < l.from {
 			continue
 		}
-		if queued := s.queued(l.gc, len(b.buf.B)); queued+len(b.buf.B) > s.cfg.QueueBytes {
+		if queued := h.queued(l.gc, len(b.buf.B)); queued+len(b.buf.B) > h.cfg.QueueBytes {
 			l.closed = true
-			s.dropped.Add(1)
-			s.log.Info("dropping a slow listener", "id", l.st.id, "queued", queued, "bound", s.cfg.QueueBytes)
+			h.dropped.Add(1)
+			h.log.Info("dropping a slow listener", "id", l.st.id, "queued", queued, "bound", h.cfg.QueueBytes)
 			_ = l.gc.Close()
 			continue
 		}
@@ -188,9 +197,9 @@ func (t deliverTask) Run(context.Context) error {
 // within its SO_SNDBUF (the kernel allows twice the value set), and when that
 // cannot reach the bound the ioctl is skipped: one syscall fewer per
 // listener and tick (38,000 a second at 19,000 listeners).
-func (s *Server) queued(gc gnet.Conn, n int) int {
+func (h *hub) queued(gc gnet.Conn, n int) int {
 	ob := gc.OutboundBuffered()
-	if ob == 0 && 2*s.sndbuf+n <= s.cfg.QueueBytes {
+	if ob == 0 && 2*h.sndbuf+n <= h.cfg.QueueBytes {
 		return 0
 	}
 	return ob + kernelQueued(gc)

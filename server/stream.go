@@ -11,16 +11,22 @@ import (
 	"github.com/synthcast/synthcast/render"
 )
 
-// Stream is one token's stream: its parameters and, while listeners are
-// attached, its render session, its recent frames and its listeners.
+// Stream is one token's stream: its durable state (parameters, timeline
+// epoch, idle clock, record version) and, while listeners are attached, its
+// render session, its recent frames and its listeners. The hub owns it.
 //
-// Locks: mu guards the fields marked so. The server's wheelMu may be taken
-// while mu is held, never the other way round (OnTick collects due streams
+// Locks: mu guards the fields marked so. The hub's wheelMu may be taken
+// while mu is held, never the other way round (advance collects due streams
 // under wheelMu and handles them after releasing it).
 type Stream struct {
-	id   string
-	live *render.Live // the current immutable Params snapshot; safe from any goroutine
-	srv  *Server
+	id    string
+	hub   *hub
+	epoch int64 // unix ns of the timeline's zero: the stream's creation
+	rate  int   // sample rate, Hz (fixed at creation)
+
+	// params is the committed snapshot, the one rendered: a change is
+	// published here once the store has it. Safe from any goroutine.
+	params atomic.Pointer[render.Params]
 
 	sess atomic.Pointer[session] // the render session; nil while no listener
 	n    atomic.Int32            // listeners, readable without mu
@@ -29,17 +35,67 @@ type Stream struct {
 	sets    []*loopSet // listeners by event loop index; mu guards the slice, each set's list is loop-only
 	ring    []*batch   // recent frames, oldest first, for joining listeners; mu
 	seq     uint64     // sequence number of the last published batch; mu
-	removed bool       // no longer in the registry; mu
+	removed bool       // no longer in the table; mu
+
+	// wmu orders the stream's writes: a version is taken and handed to the
+	// store under it, so the store sees them in version order. Taken before
+	// mu; never held by the store's callback.
+	wmu sync.Mutex
+
+	// The durable record, mu. version and idle are what the store has;
+	// pendVer, pend and pendIdle what it will have once the writes in
+	// flight commit (equal when none is). idle is the unix ns the last
+	// listener left, 0 while one is attached. gen counts the failures that
+	// dropped the pending writes: a write of an older generation was built
+	// on a failed one and is bound to fail too.
+	version  uint64
+	idle     int64
+	pendVer  uint64
+	pend     render.Params
+	pendIdle int64
+	gen      uint64
 
 	tickTimer loop.Timer // in the wheel while a session runs; wheelMu
 	ttlTimer  loop.Timer // in the wheel while no listener is attached; wheelMu
 }
 
-func newStream(srv *Server, id string, p render.Params) *Stream {
-	st := &Stream{id: id, live: render.NewLive(p), srv: srv}
+// newStream returns a stream of h with token id, timeline epoch (unix ns)
+// and parameters p, not yet in the table.
+func (h *hub) newStream(id string, epoch int64, p render.Params) *Stream {
+	st := &Stream{id: id, hub: h, epoch: epoch, rate: p.SampleRate, pend: p}
+	st.params.Store(&p)
 	st.tickTimer.Value = st
 	st.ttlTimer.Value = st
 	return st
+}
+
+// frameAt is the timeline frame (sample index at the stream's rate) that
+// plays at t. Safe from any goroutine.
+func (st *Stream) frameAt(t time.Time) int64 {
+	return samplesIn(time.Duration(t.UnixNano()-st.epoch), st.rate)
+}
+
+// settle records the store's answer on ch. Success publishes its
+// parameters. A failure drops what was pending, so the next change starts
+// from what the store has: the store takes a stream's writes in version
+// order, so every write before ch has been answered, and every one after
+// it, built on it, fails its version check (those are of an older
+// generation and change nothing more). Any goroutine; takes mu.
+func (st *Stream) settle(ch *change, err error) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err == nil {
+		if v := ch.op.Version; v > st.version {
+			st.version, st.idle = v, ch.idle
+			np := ch.params
+			st.params.Store(&np)
+		}
+		return
+	}
+	if ch.gen == st.gen {
+		st.gen++
+		st.pendVer, st.pend, st.pendIdle = st.version, *st.params.Load(), st.idle
+	}
 }
 
 // ID is the stream's token.
@@ -47,7 +103,7 @@ func (st *Stream) ID() string { return st.id }
 
 // Params returns the current parameters snapshot. Safe from any goroutine;
 // the result must not be modified.
-func (st *Stream) Params() *render.Params { return st.live.Load() }
+func (st *Stream) Params() *render.Params { return st.params.Load() }
 
 // Listeners is the number of attached listeners. Safe from any goroutine.
 func (st *Stream) Listeners() int { return int(st.n.Load()) }
@@ -78,15 +134,22 @@ type listener struct {
 // views (after the response head) and then releases refs: writing here,
 // under mu, could deadlock, since gnet closes a connection whose write fails
 // synchronously, and OnClose detaches. For the first listener of an idle
-// stream, attach starts a session whose first job, submitted at once,
-// renders the burst. ok is false if the stream was removed meanwhile.
+// stream, attach starts a session at the timeline's position now, whose
+// first job, submitted at once, renders the burst, and stores that the
+// stream is listened to. ErrUnknownStream: the stream was removed meanwhile;
+// ErrListenerLimit: MaxListeners are attached.
 // Loop goroutine of l only.
-func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.Time, views [][]byte, refs []*batch) (_ [][]byte, _ []*batch, ok bool) {
-	s := st.srv
+func (h *hub) attach(st *Stream, l *listener, loopIdx int, el gnet.EventLoop, views [][]byte, refs []*batch) (_ [][]byte, _ []*batch, err error) {
+	if h.listeners.Add(1) > int64(h.cfg.MaxListeners) {
+		h.listeners.Add(-1)
+		return views, refs, ErrListenerLimit
+	}
+	now := h.now()
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	if st.removed {
-		return views, refs, false
+		st.mu.Unlock()
+		h.listeners.Add(-1)
+		return views, refs, ErrUnknownStream
 	}
 	for len(st.sets) <= loopIdx {
 		st.sets = append(st.sets, nil)
@@ -106,13 +169,12 @@ func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.T
 	if sess == nil {
 		sess = newSession(st, now)
 		st.sess.Store(sess)
-		s.sessions.Add(1)
-		s.wheelMu.Lock()
-		s.wheel.Cancel(&st.ttlTimer)
-		s.wheel.Schedule(&st.tickTimer, now.Add(s.cfg.Tick))
-		s.wheelMu.Unlock()
-		s.submit(sess) // the burst, rendered on attach rather than at the next tick
-		return views, refs, true
+		h.sessions.Add(1)
+		h.startTicks(st, now)
+		st.mu.Unlock()
+		h.submitJob(sess) // the burst, rendered on attach rather than at the next tick
+		h.touch(st)
+		return views, refs, nil
 	}
 	// Join at a frame boundary.
 	playing := framePlaying(sess.elapsed(now), sess.rate, sess.frameSamples)
@@ -128,17 +190,19 @@ func (st *Stream) attach(l *listener, loopIdx int, el gnet.EventLoop, now time.T
 		refs = append(refs, b)
 		views = append(views, b.buf.B[off:])
 	}
-	return views, refs, true
+	st.mu.Unlock()
+	return views, refs, nil
 }
 
-// detach removes l from st. The last listener's departure cancels the render
-// session at once (a job in flight stops before its next frame), takes the
-// stream off the tick schedule and starts its time-to-live.
-// Loop goroutine of l only.
-func (st *Stream) detach(l *listener, now time.Time) {
-	s := st.srv
+// detach removes l from its stream. The last listener's departure cancels
+// the render session at once (a job in flight stops before its next frame),
+// takes the stream off the tick schedule, starts its time-to-live and
+// stores when it began. Loop goroutine of l only.
+func (h *hub) detach(l *listener) {
+	st := l.st
+	now := h.now()
+	h.listeners.Add(-1)
 	st.mu.Lock()
-	defer st.mu.Unlock()
 	set := l.set
 	last := len(set.list) - 1
 	moved := set.list[last]
@@ -148,44 +212,28 @@ func (st *Stream) detach(l *listener, now time.Time) {
 	set.n--
 	l.closed = true
 	if st.n.Add(-1) > 0 {
+		st.mu.Unlock()
 		return
 	}
 	if sess := st.sess.Swap(nil); sess != nil {
 		sess.Cancel()
-		s.sessions.Add(-1)
+		h.sessions.Add(-1)
 	}
 	for i, b := range st.ring {
 		b.release()
 		st.ring[i] = nil
 	}
 	st.ring = st.ring[:0]
-	s.wheelMu.Lock()
-	s.wheel.Cancel(&st.tickTimer)
-	if !st.removed {
-		s.wheel.Schedule(&st.ttlTimer, now.Add(s.cfg.StreamTTL))
-	}
-	s.wheelMu.Unlock()
-}
-
-// expire removes st from the registry if it still has no listener. Called by
-// the housekeeping goroutine when the stream's time-to-live ran out, without
-// wheelMu held.
-func (st *Stream) expire() {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.n.Load() > 0 || st.removed {
-		return
-	}
-	st.removed = true
-	st.srv.reg.Remove(st)
-	st.srv.log.Debug("stream expired", "id", st.id)
+	h.stopTicks(st, now)
+	st.mu.Unlock()
+	h.touch(st)
 }
 
 // publish appends b to the ring and hands it to every event loop that has a
 // listener of st. The caller's reference to b passes to publish.
 // Worker goroutine (the session's job) only.
 func (st *Stream) publish(sess *session, b *batch) {
-	s := st.srv
+	h := st.hub
 	st.mu.Lock()
 	if st.sess.Load() != sess { // the session ended while this batch rendered
 		st.mu.Unlock()
@@ -195,7 +243,7 @@ func (st *Stream) publish(sess *session, b *batch) {
 	st.seq++
 	b.seq = st.seq
 	// Keep what a joiner may still need: batches not yet entirely played.
-	playing := framePlaying(sess.elapsed(time.Now()), sess.rate, sess.frameSamples)
+	playing := framePlaying(sess.elapsed(h.now()), sess.rate, sess.frameSamples)
 	drop := 0
 	for _, old := range st.ring {
 		if old.first+int64(len(old.ends))-1 >= playing {
@@ -220,7 +268,7 @@ func (st *Stream) publish(sess *session, b *batch) {
 	}
 	st.mu.Unlock()
 	for _, set := range targets {
-		if err := set.el.Execute(bgCtx, deliverTask{s: s, set: set, b: b}); err != nil {
+		if err := set.el.Execute(bgCtx, deliverTask{h: h, set: set, b: b}); err != nil {
 			b.release() // the engine is shutting down
 		}
 	}

@@ -1,0 +1,417 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/synthcast/synthcast/loop"
+	"github.com/synthcast/synthcast/render"
+	"github.com/synthcast/synthcast/store"
+)
+
+// Errors of the hub's methods, for the transport to map to statuses.
+var (
+	ErrStreamLimit   = errors.New("server: stream limit reached")
+	ErrListenerLimit = errors.New("server: listener limit reached")
+	ErrUnknownStream = errors.New("server: unknown stream")
+)
+
+// hub owns the streams: the live table, the timing wheel that paces and
+// expires them, the render pool, the store that keeps them, the clock and
+// the counters. The transport calls a handful of methods (create, lookup,
+// apply, attach, detach) and advance from its housekeeping tick; the hub
+// never sees a request and never parses one.
+//
+// Locks, in the order they may be taken: a Stream's mu, then wheelMu; mu
+// (the table) is never held while either is taken.
+type hub struct {
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	store store.Store
+
+	mu      sync.RWMutex
+	streams map[string]*Stream
+	// stored counts the streams stored or being created: the MaxStreams cap
+	// counts what is on disk, not only what the table shows.
+	stored atomic.Int64
+
+	// wheelMu guards wheel and due.
+	wheelMu sync.Mutex
+	wheel   *loop.Wheel
+	due     []dueStream // streams whose timers fired in one advance
+
+	pool   *loop.Pool
+	sndbuf int // SO_SNDBUF of listener sockets
+
+	listeners atomic.Int64 // attached /stream listeners
+	sessions  atomic.Int64 // streams rendering now (with at least one listener)
+	dropped   atomic.Int64 // listeners dropped for exceeding the queue bound
+	late      atomic.Int64 // render jobs skipped or behind (pool full, overload)
+}
+
+// dueStream is a stream timer that fired: its tick or its time-to-live.
+type dueStream struct {
+	st   *Stream
+	tick bool
+}
+
+// wheelResolution and wheelSlots shape the hub's timing wheel: 10 ms slots
+// are fine enough to spread stream renders over a 500 ms tick, and 1024 of
+// them cover ten seconds per revolution.
+const (
+	wheelResolution = 10 * time.Millisecond
+	wheelSlots      = 1024
+
+	// poolQueue bounds the render jobs waiting for a worker: each stream has at
+	// most one queued, so this is the number of streams that can be due at
+	// once before ticks are skipped (and caught up by the next).
+	poolQueue = 4096
+)
+
+// newHub returns a hub over cfg (with defaults applied) and cfg.Store.
+func newHub(cfg Config) *hub {
+	h := &hub{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		now:     cfg.Clock,
+		store:   cfg.Store,
+		streams: make(map[string]*Stream),
+		pool:    loop.NewPool(cfg.Workers, poolQueue),
+		sndbuf:  min(max(cfg.QueueBytes/4, 16<<10), 256<<10),
+	}
+	h.wheel = loop.NewWheel(h.now(), wheelResolution, wheelSlots)
+	h.pool.SetPanicFunc(func(_ loop.Job, v any, stack []byte) {
+		h.log.Error("a render job panicked; its stream goes on at the next tick", "panic", fmt.Sprint(v), "stack", string(stack))
+	})
+	return h
+}
+
+// close stops the render pool. Loop and worker goroutines must be done.
+func (h *hub) close() { h.pool.Close() }
+
+// lookup returns the stream with token id, or nil. It does not retain id.
+// Safe from any goroutine.
+func (h *hub) lookup(id []byte) *Stream {
+	if len(id) != tokenLen {
+		return nil
+	}
+	h.mu.RLock()
+	st := h.streams[string(id)] // no allocation: a map index converts in place
+	h.mu.RUnlock()
+	return st
+}
+
+// streamCount is the number of streams stored (or being created).
+func (h *hub) streamCount() int { return int(h.stored.Load()) }
+
+// A change is one write of a stream's record made for a request (a create or
+// an apply): the hub hands it to the store, applies it to the live stream
+// once the store has it, and then reports. The transport owns a change per
+// connection and reuses it; one is in flight at a time.
+type change struct {
+	op     store.Op
+	st     *Stream
+	params render.Params
+	idle   int64  // the record's idle-since, unix ns
+	gen    uint64 // the stream's write generation it was computed in
+	create bool
+
+	// Err is the outcome: nil once durable and applied, else why not (the
+	// stream keeps its previous state).
+	Err error
+	// done reports a change that completed after the hub's call returned;
+	// from the store's goroutine. A change that completed within the call
+	// reports by the call's result instead.
+	done func(*change)
+	// inCall is set while the hub's call runs; whichever of the call and the
+	// store's callback clears it decides who reports.
+	inCall atomic.Bool
+	buf    []byte // record bytes, reused
+}
+
+// submit writes ch.op to the store. It reports whether ch completed before it
+// returned (the memory store completes at once): then the caller reads
+// ch.Err, else ch.done is called later.
+func (h *hub) submit(ch *change) (completed bool) {
+	if ch.op.Done == nil {
+		ch.op.Done = func(*store.Op) { h.committed(ch) }
+	}
+	ch.inCall.Store(true)
+	h.store.Write(&ch.op)
+	return !ch.inCall.CompareAndSwap(true, false)
+}
+
+// committed handles the store's report on ch. Any goroutine.
+func (h *hub) committed(ch *change) {
+	st := ch.st
+	err := ch.op.Err
+	switch {
+	case ch.create && err == nil:
+		st.mu.Lock()
+		st.version, st.pendVer = 1, 1
+		st.mu.Unlock()
+		h.mu.Lock()
+		h.streams[st.id] = st
+		h.mu.Unlock()
+		h.scheduleTTL(st, time.Unix(0, ch.idle))
+	case ch.create:
+		h.stored.Add(-1)
+	default:
+		st.settle(ch, err)
+	}
+	if err != nil {
+		ch.Err = fmt.Errorf("server: storing stream %s: %w", st.id, err)
+	} else {
+		ch.Err = nil
+	}
+	if ch.inCall.CompareAndSwap(true, false) {
+		return // the call that submitted ch reports it
+	}
+	if ch.done != nil {
+		ch.done(ch)
+	}
+}
+
+// create makes a stream with parameters p and stores it. It returns
+// ErrStreamLimit at once when MaxStreams streams are stored; otherwise it
+// reports as submit does, and on success ch.st is the new stream, in the
+// table and durable. Any goroutine.
+func (h *hub) create(p render.Params, ch *change) (completed bool, err error) {
+	if h.stored.Add(1) > int64(h.cfg.MaxStreams) {
+		h.stored.Add(-1)
+		return false, ErrStreamLimit
+	}
+	now := h.now()
+	st := h.newStream(newToken(), now.UnixNano(), p)
+	st.idle, st.pendIdle = now.UnixNano(), now.UnixNano() // nobody listens yet
+	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, now.UnixNano(), 0, true, nil
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.idle, &p)
+	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, 1, false
+	return h.submit(ch), nil
+}
+
+// apply changes st's parameters by pairs, all or none, and stores the
+// result. A bad pair fails at once with the *render.ParamError and changes
+// nothing; a change that alters nothing completes at once; otherwise it
+// reports as submit does, and on success st plays the new parameters from
+// its next rendered frame. ErrUnknownStream: st was removed. Any goroutine.
+func (h *hub) apply(st *Stream, pairs []render.Pair, ch *change) (completed bool, err error) {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	st.mu.Lock()
+	if st.removed {
+		st.mu.Unlock()
+		return false, ErrUnknownStream
+	}
+	base := st.pend
+	p, err := base.With(pairs, false)
+	if err != nil {
+		st.mu.Unlock()
+		return false, err
+	}
+	if p == base && st.pendVer == st.version {
+		st.mu.Unlock()
+		ch.st, ch.params, ch.Err = st, p, nil
+		return true, nil
+	}
+	// A new tempo takes over where the change is first rendered, so the
+	// melody's position on the timeline stays continuous.
+	p = p.Retimed(&base, st.frameAt(h.now().Add(h.cfg.Prebuffer+h.cfg.Tick)))
+	st.pend = p
+	h.prepare(st, ch, p, st.pendIdle)
+	st.mu.Unlock()
+	return h.submit(ch), nil
+}
+
+// prepare makes ch the write of st's next version, with parameters p and
+// idle clock idle. Called with st.wmu and st.mu held.
+func (h *hub) prepare(st *Stream, ch *change, p render.Params, idle int64) {
+	st.pendVer++
+	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, idle, st.gen, false, nil
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, idle, &p)
+	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, st.pendVer, false
+}
+
+// touch stores st's idle clock as its listeners now say: 0 while one is
+// attached, else now. attach and detach call it when the count crosses
+// zero, after releasing st.mu (a store may report at once, and the report
+// takes mu); reading the count here makes the last write the true one
+// whatever the order of racing attaches and detaches.
+func (h *hub) touch(st *Stream) {
+	st.wmu.Lock()
+	defer st.wmu.Unlock()
+	st.mu.Lock()
+	idle := int64(0)
+	if st.n.Load() == 0 {
+		idle = h.now().UnixNano()
+	}
+	if st.removed || (idle != 0) == (st.pendIdle != 0) { // no change of state to store
+		st.mu.Unlock()
+		return
+	}
+	st.pendIdle = idle
+	ch := &change{done: h.touched}
+	h.prepare(st, ch, st.pend, idle)
+	st.mu.Unlock()
+	if h.submit(ch) {
+		h.touched(ch)
+	}
+}
+
+// touched logs a failed touch: the stream's idle clock on disk is older
+// than it should be, which at worst expires it early after a restart.
+func (h *hub) touched(ch *change) {
+	if ch.Err != nil {
+		h.log.Warn("storing a stream's idle time", "err", ch.Err)
+	}
+}
+
+// advance runs the timers due at now: stream ticks submit render jobs, and
+// streams whose time-to-live ran out are removed. The transport's
+// housekeeping tick calls it; tests call it with synthetic time.
+func (h *hub) advance(now time.Time) {
+	h.wheelMu.Lock()
+	h.wheel.Advance(now, h.fire)
+	due := h.due
+	h.due = h.due[:0]
+	h.wheelMu.Unlock()
+	for i, d := range due {
+		if d.tick {
+			if se := d.st.sess.Load(); se != nil {
+				h.submitJob(se)
+			}
+		} else {
+			h.expire(d.st)
+		}
+		due[i] = dueStream{}
+	}
+}
+
+// fire collects one due stream timer. Called with wheelMu held.
+func (h *hub) fire(t *loop.Timer) {
+	st := t.Value.(*Stream)
+	tick := t == &st.tickTimer
+	if tick {
+		// Periodic: the next tick keeps the stream's phase in the period,
+		// so streams stay spread over the slots they started in.
+		h.wheel.Schedule(t, loop.NextPeriod(t.Deadline(), h.now(), h.cfg.Tick))
+	}
+	h.due = append(h.due, dueStream{st: st, tick: tick})
+}
+
+// A stream's two timers live in the hub's wheel, scheduled only here and
+// fired by fire: its tick while a session renders it, its time-to-live
+// while nobody listens.
+
+// startTicks moves st from its time-to-live to ticks from now: its first
+// listener arrived. Called with st.mu held.
+func (h *hub) startTicks(st *Stream, now time.Time) {
+	h.wheelMu.Lock()
+	h.wheel.Cancel(&st.ttlTimer)
+	h.wheel.Schedule(&st.tickTimer, now.Add(h.cfg.Tick))
+	h.wheelMu.Unlock()
+}
+
+// stopTicks moves st from ticks to its time-to-live from now: its last
+// listener left. Called with st.mu held.
+func (h *hub) stopTicks(st *Stream, now time.Time) {
+	h.wheelMu.Lock()
+	h.wheel.Cancel(&st.tickTimer)
+	if !st.removed {
+		h.wheel.Schedule(&st.ttlTimer, now.Add(h.cfg.StreamTTL))
+	}
+	h.wheelMu.Unlock()
+}
+
+// scheduleTTL starts st's time-to-live from idleSince, unless a listener is
+// attached: a stream created, or loaded at start.
+func (h *hub) scheduleTTL(st *Stream, idleSince time.Time) {
+	h.wheelMu.Lock()
+	if st.n.Load() == 0 && !st.tickTimer.Scheduled() {
+		h.wheel.Schedule(&st.ttlTimer, idleSince.Add(h.cfg.StreamTTL))
+	}
+	h.wheelMu.Unlock()
+}
+
+// expire removes st, on disk too, if it still has no listener.
+func (h *hub) expire(st *Stream) {
+	st.mu.Lock()
+	if st.n.Load() > 0 || st.removed {
+		st.mu.Unlock()
+		return
+	}
+	st.removed = true
+	st.mu.Unlock()
+	h.mu.Lock()
+	if h.streams[st.id] == st {
+		delete(h.streams, st.id)
+	}
+	h.mu.Unlock()
+	h.stored.Add(-1)
+	h.store.Write(&store.Op{Key: st.id, Delete: true, Done: h.deleted})
+	h.log.Debug("stream expired", "id", st.id)
+}
+
+// deleted logs a failed delete: the record stays on disk, and the next
+// start drops it, its time-to-live having passed.
+func (h *hub) deleted(op *store.Op) {
+	if op.Err != nil {
+		h.log.Warn("deleting an expired stream", "err", op.Err)
+	}
+}
+
+// submitJob queues a session's job unless one is queued or running already
+// (a slow job is caught up by the next tick, never run twice at once).
+func (h *hub) submitJob(se *session) {
+	if se.Cancelled() || !se.running.CompareAndSwap(false, true) {
+		return
+	}
+	if err := h.pool.Submit(se); err != nil {
+		se.running.Store(false)
+		h.late.Add(1)
+	}
+}
+
+// load fills the table from the store: every stream whose time-to-live has
+// not run out, with the parameters and timeline it had; expired ones are
+// deleted. A record that does not decode stops the start (never an empty
+// start over data that is there). Before the transport starts.
+func (h *hub) load() (loaded, expired int, err error) {
+	now := h.now()
+	var dead []string
+	err = h.store.Load(func(rec store.Record) error {
+		r, err := parseRecord(rec.Value)
+		if err != nil {
+			return fmt.Errorf("stream %q: %w", rec.Key, err)
+		}
+		if len(rec.Key) != tokenLen {
+			return fmt.Errorf("stream %q: %w: not a token", rec.Key, errBadRecord)
+		}
+		idle := r.idle
+		if idle == 0 {
+			idle = now.UnixNano() // it had listeners when the process stopped
+		}
+		if now.Sub(time.Unix(0, idle)) >= h.cfg.StreamTTL {
+			dead = append(dead, rec.Key)
+			return nil
+		}
+		st := h.newStream(rec.Key, r.epoch, r.params)
+		st.version, st.pendVer, st.pendIdle = rec.Version, rec.Version, r.idle
+		h.streams[st.id] = st
+		h.stored.Add(1)
+		h.scheduleTTL(st, time.Unix(0, idle))
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("server: loading streams: %w", err)
+	}
+	for _, k := range dead {
+		h.store.Write(&store.Op{Key: k, Delete: true, Done: h.deleted})
+	}
+	return len(h.streams), len(dead), nil
+}

@@ -1,0 +1,61 @@
+package server
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/synthcast/synthcast/render"
+)
+
+// A stream's record, the bytes the store keeps under its token:
+//
+//	byte 0      record format, recordFormat
+//	bytes 1–8   epoch: unix ns of the timeline's zero (big-endian int64)
+//	bytes 9–16  idle: unix ns the last listener left; 0 while one was attached
+//	bytes 17–   the parameters, render's binary encoding (with the melody anchor)
+//
+// About 80 bytes: the store's ~512 bytes of disk per stream leave room.
+const (
+	recordFormat = 1
+	recordHead   = 17
+)
+
+// errBadRecord is wrapped by parseRecord's errors.
+var errBadRecord = errors.New("bad stream record")
+
+// streamRecord is a decoded record.
+type streamRecord struct {
+	epoch, idle int64
+	params      render.Params
+}
+
+// appendRecord appends the record of a stream to dst.
+func appendRecord(dst []byte, epoch, idle int64, p *render.Params) []byte {
+	dst = append(dst, recordFormat)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(epoch))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(idle))
+	return p.AppendBinary(dst)
+}
+
+// parseRecord decodes a record; it never panics, whatever b holds.
+func parseRecord(b []byte) (streamRecord, error) {
+	var r streamRecord
+	if len(b) < recordHead {
+		return r, fmt.Errorf("%w: %d bytes, want at least %d", errBadRecord, len(b), recordHead)
+	}
+	if b[0] != recordFormat {
+		return r, fmt.Errorf("%w: format %d, want %d", errBadRecord, b[0], recordFormat)
+	}
+	r.epoch = int64(binary.BigEndian.Uint64(b[1:]))
+	r.idle = int64(binary.BigEndian.Uint64(b[9:]))
+	if r.epoch <= 0 || r.idle < 0 {
+		return r, fmt.Errorf("%w: epoch %d, idle %d", errBadRecord, r.epoch, r.idle)
+	}
+	p, err := render.ParseBinary(b[recordHead:])
+	if err != nil {
+		return r, fmt.Errorf("%w: %w", errBadRecord, err)
+	}
+	r.params = p
+	return r, nil
+}
