@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -79,10 +80,17 @@ func (b *syncBuffer) String() string {
 var listenRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 
 // start runs the binary with args on 127.0.0.1:0 and waits for its address.
-// The process is stopped (SIGTERM, then SIGKILL) when the test ends; a
-// process that exits non-zero on SIGTERM fails the test.
+// Unless args name a store or data directory, it keeps its streams in a
+// fresh directory of the test's. The process is stopped (SIGTERM, then
+// SIGKILL) when the test ends; a process that exits non-zero on SIGTERM
+// fails the test.
 func start(t *testing.T, args ...string) *instance {
 	t.Helper()
+	if !slices.ContainsFunc(args, func(a string) bool {
+		return strings.HasPrefix(a, "-store") || strings.HasPrefix(a, "-data-dir")
+	}) {
+		args = append([]string{"-data-dir", t.TempDir()}, args...)
+	}
 	cmd := exec.Command(binPath, append([]string{"-listen", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
 	logs := &syncBuffer{}

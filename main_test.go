@@ -12,7 +12,7 @@ func TestParseConfigPrecedence(t *testing.T) {
 		"SYNTHCAST_HEADER_TIMEOUT": "3s",
 		"SYNTHCAST_MAX_STREAMS":    "7",
 	}
-	cfg, _, _, err := parseConfig([]string{"-max-streams", "9"}, func(k string) string { return env[k] })
+	cfg, _, _, _, err := parseConfig([]string{"-max-streams", "9"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,8 +30,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"-listen", "nope"},
 		{"-bogus"},
 		{"extra"},
+		{"-store", "sqlite"},
+		{"-data-dir", ""},
 	} {
-		if _, _, _, err := parseConfig(args, none); !errors.Is(err, errUsage) {
+		if _, _, _, _, err := parseConfig(args, none); !errors.Is(err, errUsage) {
 			t.Errorf("parseConfig(%q) = %v; want a usage error", args, err)
 		}
 	}
@@ -41,7 +43,31 @@ func TestParseConfigErrors(t *testing.T) {
 		}
 		return ""
 	}
-	if _, _, _, err := parseConfig(nil, bad); !errors.Is(err, errUsage) {
+	if _, _, _, _, err := parseConfig(nil, bad); !errors.Is(err, errUsage) {
 		t.Errorf("parseConfig with SYNTHCAST_IDLE_TIMEOUT=soon = %v; want a usage error", err)
+	}
+}
+
+// Streams live in $STATE_DIRECTORY under systemd, else ./data; -data-dir wins.
+func TestDataDirDefault(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want string
+	}{
+		{"", nil, "data"},
+		{"/var/lib/synthcast", nil, "/var/lib/synthcast"},
+		{"/var/lib/a:/var/lib/b", nil, "/var/lib/a"},
+		{"/var/lib/synthcast", []string{"-data-dir", "/srv/x"}, "/srv/x"},
+	} {
+		_, _, _, sto, err := parseConfig(tc.args, func(k string) string {
+			if k == "STATE_DIRECTORY" {
+				return tc.env
+			}
+			return ""
+		})
+		if err != nil || sto.dir != tc.want || sto.kind != "bolt" {
+			t.Errorf("parseConfig(%q) with STATE_DIRECTORY=%q = dir %q kind %q, %v; want %q bolt", tc.args, tc.env, sto.dir, sto.kind, err, tc.want)
+		}
 	}
 }
