@@ -58,11 +58,11 @@ func TestMain(m *testing.M) {
 
 var listenRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 
-// startServer runs synthcast on 127.0.0.1:0 until the test ends and returns
-// its base URL and PID.
+// startServer runs synthcast on 127.0.0.1:0, its streams in memory, until
+// the test ends and returns its base URL and PID.
 func startServer(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(buildServer(t), append([]string{"-listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(buildServer(t), append([]string{"-listen", "127.0.0.1:0", "-store", "memory"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
