@@ -48,6 +48,7 @@ type hub struct {
 	pool   *loop.Pool
 	sndbuf int // SO_SNDBUF of listener sockets
 
+	advanced  atomic.Int64 // unix ns of the last advance: the wheel is alive
 	listeners atomic.Int64 // attached /stream listeners
 	sessions  atomic.Int64 // streams rendering now (with at least one listener)
 	dropped   atomic.Int64 // listeners dropped for exceeding the queue bound
@@ -275,6 +276,7 @@ func (h *hub) touched(ch *change) {
 // streams whose time-to-live ran out are removed. The transport's
 // housekeeping tick calls it; tests call it with synthetic time.
 func (h *hub) advance(now time.Time) {
+	defer h.advanced.Store(now.UnixNano()) // after the timers ran: a wedged one stops it
 	h.wheelMu.Lock()
 	h.wheel.Advance(now, h.fire)
 	due := h.due

@@ -165,6 +165,17 @@ func (s *Server) Stop(ctx context.Context) error {
 	return nil
 }
 
+// LastAdvance is when the hub's timing wheel last finished an advance (every
+// 10 ms while the server runs), or the zero time before the first. A
+// supervisor's watchdog pings only while it moves: a wedged wheel stops
+// every stream. Safe from any goroutine.
+func (s *Server) LastAdvance() time.Time {
+	if ns := s.hub.advanced.Load(); ns != 0 {
+		return time.Unix(0, ns)
+	}
+	return time.Time{}
+}
+
 // Done is closed when the server has stopped.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
