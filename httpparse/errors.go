@@ -25,7 +25,7 @@ var (
 	ErrBadRequestLine      = &Error{400, "httpparse: malformed request line"}
 	ErrBadMethod           = &Error{400, "httpparse: method is not a token"}
 	ErrBadTarget           = &Error{400, "httpparse: malformed request-target"}
-	ErrUnsupportedTarget   = &Error{400, "httpparse: request-target must be origin-form or absolute-form"}
+	ErrUnsupportedTarget   = &Error{400, "httpparse: unsupported request-target form"}
 	ErrBadEscape           = &Error{400, "httpparse: malformed percent-encoding in request-target"}
 	ErrTooManyParams       = &Error{400, "httpparse: too many query parameters"}
 	ErrTargetTooLong       = &Error{414, "httpparse: request-target too long"}
@@ -37,16 +37,17 @@ var (
 	ErrBareLF = &Error{400, "httpparse: line ends in LF without CR"}
 
 	// Header fields.
-	ErrBadHeaderName    = &Error{400, "httpparse: malformed header name"}
-	ErrSpaceBeforeColon = &Error{400, "httpparse: whitespace between header name and colon"}
-	ErrObsFold          = &Error{400, "httpparse: header line begins with whitespace (obs-fold)"}
-	ErrBadHeaderValue   = &Error{400, "httpparse: control character in header value"}
-	ErrMissingHost      = &Error{400, "httpparse: HTTP/1.1 request without Host header"}
-	ErrDuplicateHost    = &Error{400, "httpparse: more than one Host header"}
-	ErrBadHost          = &Error{400, "httpparse: malformed Host header"}
-	ErrBadContentLength = &Error{400, "httpparse: malformed Content-Length"}
-	ErrDuplicateLength  = &Error{400, "httpparse: more than one Content-Length header"}
-	ErrBodyNotAccepted  = &Error{413, "httpparse: request bodies are not accepted"}
-	ErrHeadTooLarge     = &Error{431, "httpparse: request head too large"}
-	ErrTooManyHeaders   = &Error{431, "httpparse: too many header fields"}
+	ErrBadHeaderName     = &Error{400, "httpparse: malformed header name"}
+	ErrSpaceBeforeColon  = &Error{400, "httpparse: whitespace between header name and colon"}
+	ErrObsFold           = &Error{400, "httpparse: header line begins with whitespace (obs-fold)"}
+	ErrBadHeaderValue    = &Error{400, "httpparse: control character in header value"}
+	ErrMissingHost       = &Error{400, "httpparse: HTTP/1.1 request without Host header"}
+	ErrDuplicateHost     = &Error{400, "httpparse: more than one Host header"}
+	ErrBadHost           = &Error{400, "httpparse: malformed Host header"}
+	ErrExpectationFailed = &Error{417, "httpparse: Expect holds an expectation other than 100-continue"}
+	ErrBadContentLength  = &Error{400, "httpparse: malformed Content-Length"}
+	ErrDuplicateLength   = &Error{400, "httpparse: more than one Content-Length header"}
+	ErrBodyNotAccepted   = &Error{413, "httpparse: request bodies are not accepted"}
+	ErrHeadTooLarge      = &Error{431, "httpparse: request head too large"}
+	ErrTooManyHeaders    = &Error{431, "httpparse: too many header fields"}
 )

@@ -24,8 +24,8 @@ func outcome(n int, err error, req *Request) string {
 // describe renders every field and accessor of a parsed Request.
 func describe(r *Request) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/%d.%d path=%q query=%s host=%s keep-alive=%t headers=[",
-		r.Method, r.Target, r.Major, r.Minor, r.Path, nilOrQuote(r.RawQuery), nilOrQuote(r.Host), r.KeepAlive)
+	fmt.Fprintf(&b, "%s %s HTTP/%d.%d method=%v path=%s query=%s host=%s keep-alive=%t headers=[",
+		r.RawMethod, r.Target, r.Major, r.Minor, r.Method, nilOrQuote(r.Path), nilOrQuote(r.RawQuery), nilOrQuote(r.Host), r.KeepAlive)
 	for i := range r.NumHeaders() {
 		name, value := r.HeaderAt(i)
 		if i > 0 {
@@ -72,7 +72,7 @@ func (r *result) equal(o *result) bool {
 		return true
 	}
 	a, b := &r.req, &o.req
-	if !sameBytes(a.Method, b.Method) || !sameBytes(a.Target, b.Target) || !sameBytes(a.Path, b.Path) ||
+	if a.Method != b.Method || !sameBytes(a.RawMethod, b.RawMethod) || !sameBytes(a.Target, b.Target) || !sameBytes(a.Path, b.Path) ||
 		!sameBytes(a.RawQuery, b.RawQuery) || !sameBytes(a.Host, b.Host) ||
 		a.Major != b.Major || a.Minor != b.Minor || a.KeepAlive != b.KeepAlive ||
 		a.NumHeaders() != b.NumHeaders() || a.NumParams() != b.NumParams() {

@@ -5,10 +5,11 @@ import "bytes"
 // Byte classes, as bit flags in one table so a loop tests a class with one
 // load and one AND.
 const (
-	cToken  = 1 << iota // tchar (RFC 9110 §5.6.2): methods and header names
-	cTarget             // allowed unescaped in a request-target (RFC 3986 + '%')
-	cHost               // allowed in a registered name (RFC 3986 unreserved / sub-delims)
-	cHex                // HEXDIG
+	cToken      = 1 << iota // tchar (RFC 9110 §5.6.2): methods and header names
+	cTarget                 // allowed unescaped in a request-target (RFC 3986 + '%')
+	cHost                   // allowed in a registered name (RFC 3986 unreserved / sub-delims)
+	cHex                    // HEXDIG
+	cUnreserved             // RFC 3986 unreserved: what an IPv6 zone ID holds (RFC 6874)
 )
 
 var class = func() (t [256]uint8) {
@@ -27,6 +28,7 @@ var class = func() (t [256]uint8) {
 	set(unreserved+subDelims+":@/?%[]", cTarget)
 	set(unreserved+subDelims, cHost)
 	set(digit+"ABCDEFabcdef", cHex)
+	set(unreserved, cUnreserved)
 	return t
 }()
 
@@ -68,6 +70,16 @@ func equalFold(b []byte, s string) bool {
 	return true
 }
 
+// nextElement splits the first element off a comma-separated list (RFC 9110
+// §5.6.1) and returns it, OWS trimmed, and the rest of the list. The element
+// may be empty. Quoted strings are not parsed: a comma inside one splits it.
+func nextElement(v []byte) (elem, rest []byte) {
+	if i := bytes.IndexByte(v, ','); i >= 0 {
+		return trimOWS(v[:i]), v[i+1:]
+	}
+	return trimOWS(v), nil
+}
+
 // trimOWS trims optional whitespace (SP, HTAB) from both ends of b.
 func trimOWS(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
@@ -80,11 +92,11 @@ func trimOWS(b []byte) []byte {
 }
 
 // validHost reports whether h is uri-host [":" port] (RFC 3986 §3.2.2-3):
-// an IPv6 address in brackets, or a non-empty registered name (which covers
-// IPv4 addresses) of unreserved and sub-delims characters; then optionally
-// ':' and decimal digits. Percent-encoding, userinfo, zone identifiers and
-// IPvFuture are not accepted. The empty string is not valid; callers decide
-// about it.
+// an IP-literal (see validIPLiteral), or a non-empty registered name (which
+// covers IPv4 addresses) of unreserved and sub-delims characters; then
+// optionally ':' and decimal digits. Percent-encoding outside a zone ID,
+// userinfo and IPvFuture are not accepted. The empty string is not valid;
+// callers decide about it.
 func validHost(h []byte) bool {
 	if len(h) == 0 {
 		return false
@@ -92,7 +104,7 @@ func validHost(h []byte) bool {
 	var port []byte
 	if h[0] == '[' {
 		end := bytes.IndexByte(h, ']')
-		if end < 0 || !validIPv6(h[1:end]) {
+		if end < 0 || !validIPLiteral(h[1:end]) {
 			return false
 		}
 		port = h[end+1:]
@@ -114,6 +126,53 @@ func validHost(h []byte) bool {
 	}
 	for _, c := range port[1:] {
 		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// validAuthorityForm reports whether t is authority-form (RFC 9112 §3.2.3),
+// the target of CONNECT: uri-host ":" port, the host as validHost takes it
+// and the port present and not empty (RFC 9110 §9.3.6: there is no default
+// port).
+func validAuthorityForm(t []byte) bool {
+	if !validHost(t) {
+		return false
+	}
+	// validHost allows ':' only before the port, and in an IP-literal.
+	i := bytes.LastIndexByte(t, ':')
+	return i > bytes.LastIndexByte(t, ']') && i+1 < len(t)
+}
+
+// validIPLiteral reports whether s, the inside of an IP-literal's brackets,
+// is an IPv6 address (validIPv6), optionally followed by "%25" and a zone ID
+// (RFC 6874 §2: IPv6addrz = IPv6address "%25" ZoneID, as in
+// "[fe80::1%25en0]"). A bare '%' does not introduce a zone.
+//
+// RFC 6874 allows a zone ID of unreserved characters and any percent-encoded
+// octets; we take the percent-encoded ones only when they decode to an
+// unreserved character or a space (Windows names interfaces "Ethernet 2").
+// So a zone cannot smuggle in a control byte, a delimiter such as '/' or
+// '%', or non-ASCII; net/url holds zones to a similar rule.
+func validIPLiteral(s []byte) bool {
+	i := bytes.IndexByte(s, '%')
+	if i < 0 {
+		return validIPv6(s)
+	}
+	if !validIPv6(s[:i]) || len(s)-i < len("%25x") || s[i+1] != '2' || s[i+2] != '5' {
+		return false
+	}
+	for z := s[i+3:]; len(z) > 0; {
+		switch {
+		case class[z[0]]&cUnreserved != 0:
+			z = z[1:]
+		case z[0] == '%' && len(z) >= 3 && isHex(z[1]) && isHex(z[2]):
+			if c := unhex(z[1])<<4 | unhex(z[2]); class[c]&cUnreserved == 0 && c != ' ' {
+				return false
+			}
+			z = z[3:]
+		default:
 			return false
 		}
 	}

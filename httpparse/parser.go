@@ -1,7 +1,5 @@
 package httpparse
 
-import "bytes"
-
 // Limits. Each is enforced as soon as the byte that crosses it arrives, so a
 // client cannot make the server buffer more than MaxHeadBytes of an unfinished
 // head.
@@ -54,7 +52,7 @@ const (
 	fLength                // a Content-Length header was seen
 	fClose                 // a Connection header has the "close" token
 	fKeepAlive             // a Connection header has the "keep-alive" token
-	fAbsolute              // the target is absolute-form
+	fAuthority             // the target has the authority: absolute-form or authority-form
 )
 
 // span locates one header line's name and value in the head.
@@ -74,14 +72,15 @@ type Parser struct {
 	major uint8
 	minor uint8
 
-	ms, me int // method
-	ts, te int // request-target
-	ps, pe int // path
-	qs     int // query start, after '?'; -1 if none. It ends at te.
-	as, ae int // authority of an absolute-form target
-	hs, he int // Host header value
-	ns, ne int // name of the header line being scanned
-	vs, ve int // value of the header line being scanned, OWS trimmed
+	method Method // classified when the method's SP arrives
+	ms, me int    // method
+	ts, te int    // request-target
+	ps, pe int    // path; ps is -1 for authority-form, which has none
+	qs     int    // query start, after '?'; -1 if none. It ends at te.
+	as, ae int    // authority of an absolute-form or authority-form target
+	hs, he int    // Host header value
+	ns, ne int    // name of the header line being scanned
+	vs, ve int    // value of the header line being scanned, OWS trimmed
 	nhdr   int
 	hdr    [MaxHeaders]span
 }
@@ -171,6 +170,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 					return p.fail(ErrBadMethod)
 				}
 				p.me = i
+				p.method = methodOf(buf[p.ms:i])
 				i++
 				p.ts = i
 				st = stTarget
@@ -363,9 +363,24 @@ func (p *Parser) fail(err *Error) (int, error) {
 }
 
 // finishTarget checks the request-target buf[p.ts:p.te] once its end is
-// known, and records where its parts are.
+// known, and records where its parts are. The method is known by then, and
+// decides two of the four forms (RFC 9112 §3.2): authority-form is CONNECT's
+// only form and no other method's, asterisk-form is OPTIONS's alone.
 func (p *Parser) finishTarget(buf []byte) *Error {
 	t := buf[p.ts:p.te]
+	switch {
+	case p.method == MethodConnect:
+		if !validAuthorityForm(t) {
+			return ErrBadTarget
+		}
+		p.as, p.ae = p.ts, p.te
+		p.flags |= fAuthority
+		p.ps, p.pe, p.qs = -1, -1, -1
+		return nil
+	case p.method == MethodOptions && len(t) == 1 && t[0] == '*':
+		p.ps, p.pe, p.qs = p.ts, p.te, -1
+		return nil
+	}
 	rest := p.ts // start of the path
 	if t[0] != '/' {
 		var k int
@@ -375,7 +390,7 @@ func (p *Parser) finishTarget(buf []byte) *Error {
 		case len(t) >= 8 && equalFold(t[:8], "https://"):
 			k = 8
 		default:
-			return ErrUnsupportedTarget // asterisk-form, authority-form, other schemes
+			return ErrUnsupportedTarget // asterisk-form or authority-form for the wrong method, other schemes
 		}
 		p.as = p.ts + k
 		p.ae = p.as
@@ -385,7 +400,7 @@ func (p *Parser) finishTarget(buf []byte) *Error {
 		if !validHost(buf[p.as:p.ae]) {
 			return ErrBadTarget
 		}
-		p.flags |= fAbsolute
+		p.flags |= fAuthority
 		rest = p.ae
 	}
 	p.ps, p.pe, p.qs = rest, p.te, -1
@@ -404,7 +419,7 @@ func (p *Parser) finishTarget(buf []byte) *Error {
 			return ErrBadTarget // allowed only in the authority
 		}
 	}
-	if p.ps == p.pe && p.flags&fAbsolute != 0 {
+	if p.ps == p.pe && p.flags&fAuthority != 0 {
 		// An empty path means "/": point at the second '/' of "://".
 		p.ps, p.pe = p.as-1, p.as
 	}
@@ -436,6 +451,10 @@ func (p *Parser) endHeader(buf []byte) *Error {
 		}
 		p.flags |= fHost
 		p.hs, p.he = p.vs, p.ve
+	case len("expect"):
+		if equalFold(name, "expect") && !onlyContinue(value) {
+			return ErrExpectationFailed
+		}
 	case len("connection"):
 		if equalFold(name, "connection") {
 			p.connectionTokens(value)
@@ -461,13 +480,8 @@ func (p *Parser) endHeader(buf []byte) *Error {
 // header's comma-separated list.
 func (p *Parser) connectionTokens(v []byte) {
 	for len(v) > 0 {
-		tok := v
-		if i := bytes.IndexByte(v, ','); i >= 0 {
-			tok, v = v[:i], v[i+1:]
-		} else {
-			v = nil
-		}
-		tok = trimOWS(tok)
+		var tok []byte
+		tok, v = nextElement(v)
 		switch {
 		case equalFold(tok, "close"):
 			p.flags |= fClose
@@ -475,6 +489,32 @@ func (p *Parser) connectionTokens(v []byte) {
 			p.flags |= fKeepAlive
 		}
 	}
+}
+
+// onlyContinue reports whether an Expect field line v holds no expectation
+// but 100-continue (RFC 9110 §10.1.1: Expect = #expectation, compared
+// case-insensitively). Empty list elements are skipped (§5.6.1), so an empty
+// value holds none. Anything else, parameters and quoted strings included,
+// is an expectation we cannot meet: 417.
+//
+// We accept 100-continue without ever sending 100 (Continue). §10.1.1 lets a
+// server "omit sending a 100 (Continue) response if it has already received
+// some or all of the content for the corresponding request, or if the framing
+// indicates that there is no content", and we take no content: a head we
+// accept has no Transfer-Encoding and a Content-Length of 0 or none, so the
+// client has nothing to wait to send. A head that announces content fails
+// with ErrBodyNotAccepted, the "immediate response with a final status code"
+// §10.1.1 asks of a server that will not read it; the connection then closes.
+// In HTTP/1.0 the expectation must be ignored, which accepting it does.
+func onlyContinue(v []byte) bool {
+	for len(v) > 0 {
+		var e []byte
+		e, v = nextElement(v)
+		if len(e) > 0 && !equalFold(e, "100-continue") {
+			return false
+		}
+	}
+	return true
 }
 
 // checkContentLength accepts a Content-Length of 0 (any number of zero
@@ -515,13 +555,18 @@ func (p *Parser) complete(buf []byte, n int, req *Request) (int, error) {
 	if err := req.setQuery(query); err != nil {
 		return p.fail(err) // unreachable: finishTarget checked the query
 	}
-	req.Method = view(buf, p.ms, p.me)
+	req.Method = p.method
+	req.RawMethod = view(buf, p.ms, p.me)
 	req.Target = view(buf, p.ts, p.te)
-	req.Path = view(buf, p.ps, p.pe)
+	if p.ps >= 0 {
+		req.Path = view(buf, p.ps, p.pe)
+	} else {
+		req.Path = nil
+	}
 	req.RawQuery = query
 	req.Major, req.Minor = int(p.major), int(p.minor)
 	switch {
-	case p.flags&fAbsolute != 0:
+	case p.flags&fAuthority != 0:
 		req.Host = view(buf, p.as, p.ae)
 	case p.flags&fHost != 0:
 		req.Host = view(buf, p.hs, p.he)

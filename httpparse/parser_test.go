@@ -66,130 +66,206 @@ var parseTests = []parseTest{
 	{
 		name: "minimal",
 		in:   head("GET / HTTP/1.1", "Host: example.com"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="example.com" keep-alive=true headers=["Host":"example.com"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="example.com" keep-alive=true headers=["Host":"example.com"] params=[]`,
 	},
 	{
 		name: "typical",
 		in:   typical,
-		want: `GET /set_param?id=abc&freq=440 HTTP/1.1 path="/set_param" query="id=abc&freq=440" host="localhost:8000" keep-alive=true ` +
+		want: `GET /set_param?id=abc&freq=440 HTTP/1.1 method=GET path="/set_param" query="id=abc&freq=440" host="localhost:8000" keep-alive=true ` +
 			`headers=["Host":"localhost:8000" "User-Agent":"curl/8.5.0" "Accept":"*/*" "Connection":"keep-alive"] params=["id"="abc" "freq"="440"]`,
 	},
 	{
 		name: "http10 without host closes",
 		in:   head("GET /a HTTP/1.0"),
-		want: `GET /a HTTP/1.0 path="/a" query=nil host=nil keep-alive=false headers=[] params=[]`,
+		want: `GET /a HTTP/1.0 method=GET path="/a" query=nil host=nil keep-alive=false headers=[] params=[]`,
 	},
 	{
 		name: "http10 keep-alive",
 		in:   head("HEAD /a HTTP/1.0", "Connection: Keep-Alive"),
-		want: `HEAD /a HTTP/1.0 path="/a" query=nil host=nil keep-alive=true headers=["Connection":"Keep-Alive"] params=[]`,
+		want: `HEAD /a HTTP/1.0 method=HEAD path="/a" query=nil host=nil keep-alive=true headers=["Connection":"Keep-Alive"] params=[]`,
 	},
 	{
 		name: "http10 close wins over keep-alive",
 		in:   head("GET / HTTP/1.0", "Connection: keep-alive, close"),
-		want: `GET / HTTP/1.0 path="/" query=nil host=nil keep-alive=false headers=["Connection":"keep-alive, close"] params=[]`,
+		want: `GET / HTTP/1.0 method=GET path="/" query=nil host=nil keep-alive=false headers=["Connection":"keep-alive, close"] params=[]`,
 	},
 	{
 		name: "http10 tokens from two Connection lines",
 		in:   head("GET / HTTP/1.0", "Connection: keep-alive", "connection: Close"),
-		want: `GET / HTTP/1.0 path="/" query=nil host=nil keep-alive=false headers=["Connection":"keep-alive" "connection":"Close"] params=[]`,
+		want: `GET / HTTP/1.0 method=GET path="/" query=nil host=nil keep-alive=false headers=["Connection":"keep-alive" "connection":"Close"] params=[]`,
 	},
 	{
 		name: "http11 close",
 		in:   head("GET / HTTP/1.1", "Host: h", "Connection: close"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=false headers=["Host":"h" "Connection":"close"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=false headers=["Host":"h" "Connection":"close"] params=[]`,
 	},
 	{
 		name: "http11 close token in list with OWS",
 		in:   head("GET / HTTP/1.1", "Host: h", "Connection: upgrade,\t CLOSE \t"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=false headers=["Host":"h" "Connection":"upgrade,\t CLOSE"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=false headers=["Host":"h" "Connection":"upgrade,\t CLOSE"] params=[]`,
 	},
 	{
 		name: "http11 token must match whole",
 		in:   head("GET / HTTP/1.1", "Host: h", "Connection: closed, x-close"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "Connection":"closed, x-close"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "Connection":"closed, x-close"] params=[]`,
 	},
 	{
 		name: "OWS trimmed, inner whitespace and HTAB kept",
 		in:   head("GET / HTTP/1.1", "host:h", "X-A: \t v\ta l \t ", "X-B:", "X-C:   "),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=true headers=["host":"h" "X-A":"v\ta l" "X-B":"" "X-C":""] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["host":"h" "X-A":"v\ta l" "X-B":"" "X-C":""] params=[]`,
 	},
 	{
 		name: "obs-text in value",
 		in:   head("GET / HTTP/1.1", "Host: h", "X: caf\xc3\xa9\xff"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "X":"café\xff"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "X":"café\xff"] params=[]`,
 	},
 	{
 		name: "leading empty lines skipped and counted",
 		in:   "\r\n\r\n" + head("GET / HTTP/1.1", "Host: h"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
 	},
 	{
 		name: "absolute-form authority wins over Host",
 		in:   head("GET http://example.com:8080/a/b?x=1 HTTP/1.1", "Host: other"),
-		want: `GET http://example.com:8080/a/b?x=1 HTTP/1.1 path="/a/b" query="x=1" host="example.com:8080" keep-alive=true headers=["Host":"other"] params=["x"="1"]`,
+		want: `GET http://example.com:8080/a/b?x=1 HTTP/1.1 method=GET path="/a/b" query="x=1" host="example.com:8080" keep-alive=true headers=["Host":"other"] params=["x"="1"]`,
 	},
 	{
 		name: "absolute-form scheme case-insensitive, empty path",
 		in:   head("GET HTTPS://h HTTP/1.0"),
-		want: `GET HTTPS://h HTTP/1.0 path="/" query=nil host="h" keep-alive=false headers=[] params=[]`,
+		want: `GET HTTPS://h HTTP/1.0 method=GET path="/" query=nil host="h" keep-alive=false headers=[] params=[]`,
 	},
 	{
 		name: "absolute-form query without path",
 		in:   head("GET hTTp://h:?x HTTP/1.1", "Host: h"),
-		want: `GET hTTp://h:?x HTTP/1.1 path="/" query="x" host="h:" keep-alive=true headers=["Host":"h"] params=["x"=""]`,
+		want: `GET hTTp://h:?x HTTP/1.1 method=GET path="/" query="x" host="h:" keep-alive=true headers=["Host":"h"] params=["x"=""]`,
 	},
 	{
 		name: "absolute-form IPv6 literal",
 		in:   head("GET http://[::1]:8000/s HTTP/1.1", "Host: [::1]:8000"),
-		want: `GET http://[::1]:8000/s HTTP/1.1 path="/s" query=nil host="[::1]:8000" keep-alive=true headers=["Host":"[::1]:8000"] params=[]`,
+		want: `GET http://[::1]:8000/s HTTP/1.1 method=GET path="/s" query=nil host="[::1]:8000" keep-alive=true headers=["Host":"[::1]:8000"] params=[]`,
 	},
 	{
 		name: "query decoding",
 		in:   head("GET /p?a=1&b=&c&&d=x%20y+z%2B&a=2&=v&e=f=g&h=?i%3d HTTP/1.1", "Host: h"),
-		want: `GET /p?a=1&b=&c&&d=x%20y+z%2B&a=2&=v&e=f=g&h=?i%3d HTTP/1.1 path="/p" query="a=1&b=&c&&d=x%20y+z%2B&a=2&=v&e=f=g&h=?i%3d" host="h" keep-alive=true ` +
+		want: `GET /p?a=1&b=&c&&d=x%20y+z%2B&a=2&=v&e=f=g&h=?i%3d HTTP/1.1 method=GET path="/p" query="a=1&b=&c&&d=x%20y+z%2B&a=2&=v&e=f=g&h=?i%3d" host="h" keep-alive=true ` +
 			`headers=["Host":"h"] params=["a"="1" "b"="" "c"="" "d"="x y z+" "a"="2" ""="v" "e"="f=g" "h"="?i="]`,
 	},
 	{
 		name: "query escapes decode to any byte",
 		in:   head("GET /p?k%00=%0d%0A%ff HTTP/1.1", "Host: h"),
-		want: `GET /p?k%00=%0d%0A%ff HTTP/1.1 path="/p" query="k%00=%0d%0A%ff" host="h" keep-alive=true headers=["Host":"h"] params=["k\x00"="\r\n\xff"]`,
+		want: `GET /p?k%00=%0d%0A%ff HTTP/1.1 method=GET path="/p" query="k%00=%0d%0A%ff" host="h" keep-alive=true headers=["Host":"h"] params=["k\x00"="\r\n\xff"]`,
 	},
 	{
 		name: "empty query",
 		in:   head("GET /p? HTTP/1.1", "Host: h"),
-		want: `GET /p? HTTP/1.1 path="/p" query="" host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+		want: `GET /p? HTTP/1.1 method=GET path="/p" query="" host="h" keep-alive=true headers=["Host":"h"] params=[]`,
 	},
 	{
 		name: "query of empty segments",
 		in:   head("GET /?&&& HTTP/1.1", "Host: h"),
-		want: `GET /?&&& HTTP/1.1 path="/" query="&&&" host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+		want: `GET /?&&& HTTP/1.1 method=GET path="/" query="&&&" host="h" keep-alive=true headers=["Host":"h"] params=[]`,
 	},
 	{
 		name: "path escapes kept raw",
 		in:   head("GET /a%2Fb//c;d=e@f:g HTTP/1.1", "Host: h"),
-		want: `GET /a%2Fb//c;d=e@f:g HTTP/1.1 path="/a%2Fb//c;d=e@f:g" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+		want: `GET /a%2Fb//c;d=e@f:g HTTP/1.1 method=GET path="/a%2Fb//c;d=e@f:g" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
 	},
 	{
 		name: "any token method",
 		in:   head("M-SEARCH.x!#$%&'*+^_`|~ / HTTP/1.1", "Host: h"),
-		want: "M-SEARCH.x!#$%&'*+^_`|~ / HTTP/1.1 path=\"/\" query=nil host=\"h\" keep-alive=true headers=[\"Host\":\"h\"] params=[]",
+		want: "M-SEARCH.x!#$%&'*+^_`|~ / HTTP/1.1 method=other path=\"/\" query=nil host=\"h\" keep-alive=true headers=[\"Host\":\"h\"] params=[]",
+	},
+	{
+		name: "lower-case method is not GET",
+		in:   head("get / HTTP/1.1", "Host: h"),
+		want: `get / HTTP/1.1 method=other path="/" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+	},
+	{name: "method POST", in: head("POST / HTTP/1.1", "Host: h"), want: `POST / HTTP/1.1 method=POST path="/" `},
+	{name: "method PUT", in: head("PUT / HTTP/1.1", "Host: h"), want: `PUT / HTTP/1.1 method=PUT path="/" `},
+	{name: "method DELETE", in: head("DELETE / HTTP/1.1", "Host: h"), want: `DELETE / HTTP/1.1 method=DELETE path="/" `},
+	{name: "method PATCH", in: head("PATCH / HTTP/1.1", "Host: h"), want: `PATCH / HTTP/1.1 method=PATCH path="/" `},
+	{name: "method TRACE", in: head("TRACE / HTTP/1.1", "Host: h"), want: `TRACE / HTTP/1.1 method=TRACE path="/" `},
+	{name: "method OPTIONS origin-form", in: head("OPTIONS /set_param HTTP/1.1", "Host: h"), want: `OPTIONS /set_param HTTP/1.1 method=OPTIONS path="/set_param" `},
+	{name: "method prefix of a known one", in: head("GE / HTTP/1.1", "Host: h"), want: `GE / HTTP/1.1 method=other path="/" `},
+	{name: "method extending a known one", in: head("GETS / HTTP/1.1", "Host: h"), want: `GETS / HTTP/1.1 method=other path="/" `},
+	{name: "method registered but not named", in: head("PROPFIND / HTTP/1.1", "Host: h"), want: `PROPFIND / HTTP/1.1 method=other path="/" `},
+	{name: "method of one tchar", in: head("~ / HTTP/1.1", "Host: h"), want: `~ / HTTP/1.1 method=other path="/" `},
+	{name: "long method", in: head(strings.Repeat("M", 1000)+" / HTTP/1.1", "Host: h"), want: strings.Repeat("M", 1000) + ` / HTTP/1.1 method=other path="/" `},
+	{
+		name: "asterisk-form with OPTIONS",
+		in:   head("OPTIONS * HTTP/1.1", "Host: h"),
+		want: `OPTIONS * HTTP/1.1 method=OPTIONS path="*" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+	},
+	{
+		name: "asterisk-form HTTP/1.0 without Host",
+		in:   head("OPTIONS * HTTP/1.0"),
+		want: `OPTIONS * HTTP/1.0 method=OPTIONS path="*" query=nil host=nil keep-alive=false headers=[] params=[]`,
+	},
+	{
+		name: "authority-form with CONNECT",
+		in:   head("CONNECT example.com:443 HTTP/1.1", "Host: example.com:443"),
+		want: `CONNECT example.com:443 HTTP/1.1 method=CONNECT path=nil query=nil host="example.com:443" keep-alive=true headers=["Host":"example.com:443"] params=[]`,
+	},
+	{
+		name: "authority-form host wins over Host",
+		in:   head("CONNECT [::1]:8000 HTTP/1.1", "Host: other"),
+		want: `CONNECT [::1]:8000 HTTP/1.1 method=CONNECT path=nil query=nil host="[::1]:8000" keep-alive=true headers=["Host":"other"] params=[]`,
+	},
+	{
+		name: "authority-form with zone ID",
+		in:   head("CONNECT [fe80::1%25en0]:443 HTTP/1.0"),
+		want: `CONNECT [fe80::1%25en0]:443 HTTP/1.0 method=CONNECT path=nil query=nil host="[fe80::1%25en0]:443" keep-alive=false headers=[] params=[]`,
+	},
+	{
+		name: "Expect 100-continue without content",
+		in:   head("GET / HTTP/1.1", "Host: h", "Expect: 100-continue"),
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "Expect":"100-continue"] params=[]`,
+	},
+	{
+		name: "Expect 100-continue case-insensitive, OWS, empty elements",
+		in:   head("GET / HTTP/1.1", "Host: h", "expect: \t100-Continue , ,100-CONTINUE,", "EXPECT:"),
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "expect":"100-Continue , ,100-CONTINUE," "EXPECT":""] params=[]`,
+	},
+	{
+		name: "Expect 100-continue with Content-Length 0",
+		in:   head("PUT /x HTTP/1.1", "Host: h", "Expect: 100-continue", "Content-Length: 0"),
+		want: `PUT /x HTTP/1.1 method=PUT path="/x" `,
+	},
+	{
+		name: "Expect 100-continue in HTTP/1.0 is ignored",
+		in:   head("GET / HTTP/1.0", "Expect: 100-continue"),
+		want: `GET / HTTP/1.0 method=GET path="/" query=nil host=nil keep-alive=false headers=["Expect":"100-continue"] params=[]`,
+	},
+	{
+		name: "Host IPv6 with zone ID",
+		in:   head("GET / HTTP/1.1", "Host: [fe80::1%25en0]:80"),
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="[fe80::1%25en0]:80" keep-alive=true headers=["Host":"[fe80::1%25en0]:80"] params=[]`,
+	},
+	{
+		name: "Host zone ID of every unreserved class and escapes",
+		in:   head("GET / HTTP/1.1", "Host: [::ffff:1.2.3.4%25Eth-0.1_~%20%2d%7E]"),
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="[::ffff:1.2.3.4%25Eth-0.1_~%20%2d%7E]" `,
+	},
+	{
+		name: "absolute-form with zone ID",
+		in:   head("GET http://[fe80::a%2512]:8000/s?x HTTP/1.1", "Host: [fe80::a%2512]:8000"),
+		want: `GET http://[fe80::a%2512]:8000/s?x HTTP/1.1 method=GET path="/s" query="x" host="[fe80::a%2512]:8000" `,
 	},
 	{
 		name: "empty Host allowed",
 		in:   head("GET / HTTP/1.1", "Host:"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="" keep-alive=true headers=["Host":""] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="" keep-alive=true headers=["Host":""] params=[]`,
 	},
 	{
 		name: "Content-Length zero",
 		in:   head("GET / HTTP/1.1", "Host: h", "Content-Length: 000"),
-		want: `GET / HTTP/1.1 path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "Content-Length":"000"] params=[]`,
+		want: `GET / HTTP/1.1 method=GET path="/" query=nil host="h" keep-alive=true headers=["Host":"h" "Content-Length":"000"] params=[]`,
 	},
 	{
 		name: "pipelined bytes after the head are not consumed",
 		in:   head("GET /1 HTTP/1.1", "Host: h") + "GET /2 HTTP/1.1\r\n",
 		n:    len(head("GET /1 HTTP/1.1", "Host: h")),
-		want: `GET /1 HTTP/1.1 path="/1" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
+		want: `GET /1 HTTP/1.1 method=GET path="/1" query=nil host="h" keep-alive=true headers=["Host":"h"] params=[]`,
 	},
 	{name: "target of MaxTargetBytes", in: head("GET /"+strings.Repeat("a", MaxTargetBytes-1)+" HTTP/1.1", "Host: h")},
 	{name: "head of MaxHeadBytes", in: sized(MaxHeadBytes)},
@@ -224,8 +300,23 @@ var parseTests = []parseTest{
 	{name: "fragment", in: head("GET /a#b HTTP/1.1", "Host: h"), err: ErrBadTarget},
 	{name: "bracket in path", in: head("GET /a[1] HTTP/1.1", "Host: h"), err: ErrBadTarget},
 	{name: "bracket in query", in: head("GET /?a[]=1 HTTP/1.1", "Host: h"), err: ErrBadTarget},
-	{name: "asterisk-form", in: head("OPTIONS * HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
-	{name: "authority-form", in: head("CONNECT example.com:443 HTTP/1.1", "Host: example.com:443"), err: ErrUnsupportedTarget},
+	{name: "asterisk-form without OPTIONS", in: head("GET * HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
+	{name: "asterisk-form with lower-case options", in: head("options * HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
+	{name: "asterisk-form with more", in: head("OPTIONS *x HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
+	{name: "asterisk-form with query", in: head("OPTIONS *?a HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
+	{name: "authority-form without CONNECT", in: head("GET example.com:443 HTTP/1.1", "Host: example.com:443"), err: ErrUnsupportedTarget},
+	{name: "authority-form with OPTIONS", in: head("OPTIONS example.com:443 HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
+	{name: "CONNECT without port", in: head("CONNECT example.com HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT with empty port", in: head("CONNECT example.com: HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT IP literal without port", in: head("CONNECT [::1] HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT origin-form", in: head("CONNECT / HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT absolute-form", in: head("CONNECT http://h:80/ HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT asterisk-form", in: head("CONNECT * HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT with path", in: head("CONNECT h:80/x HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT with userinfo", in: head("CONNECT u@h:80 HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "CONNECT with bad zone ID", in: head("CONNECT [fe80::1%en0]:80 HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "absolute-form zone ID with bare percent", in: head("GET http://[fe80::1%en0]/ HTTP/1.1", "Host: h"), err: ErrBadTarget},
+	{name: "absolute-form zone ID escaping a slash", in: head("GET http://[fe80::1%25a%2Fb]/ HTTP/1.1", "Host: h"), err: ErrBadTarget},
 	{name: "other scheme", in: head("GET ftp://h/ HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
 	{name: "scheme without slashes", in: head("GET http:/h/ HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
 	{name: "relative target", in: head("GET a/b HTTP/1.1", "Host: h"), err: ErrUnsupportedTarget},
@@ -282,6 +373,31 @@ var parseTests = []parseTest{
 	{name: "Host with path", in: head("GET / HTTP/1.1", "Host: h/x"), err: ErrBadHost},
 	{name: "Host with userinfo", in: head("GET / HTTP/1.1", "Host: u@h"), err: ErrBadHost},
 	{name: "Host with bad port", in: head("GET / HTTP/1.1", "Host: h:80:80"), err: ErrBadHost},
+	{name: "Host zone ID with bare percent", in: head("GET / HTTP/1.1", "Host: [fe80::1%en0]:80"), err: ErrBadHost},
+	{name: "Host empty zone ID", in: head("GET / HTTP/1.1", "Host: [fe80::1%25]:80"), err: ErrBadHost},
+	{name: "Host zone ID truncated escape", in: head("GET / HTTP/1.1", "Host: [fe80::1%25en%2]"), err: ErrBadHost},
+	{name: "Host zone ID escaping a NUL", in: head("GET / HTTP/1.1", "Host: [fe80::1%25en%00]"), err: ErrBadHost},
+	{name: "Host zone ID escaping CRLF", in: head("GET / HTTP/1.1", "Host: [fe80::1%25en%0D%0A]"), err: ErrBadHost},
+	{name: "Host zone ID escaping non-ASCII", in: head("GET / HTTP/1.1", "Host: [fe80::1%25caf%C3%A9]"), err: ErrBadHost},
+	{name: "Host zone ID escaping a percent", in: head("GET / HTTP/1.1", "Host: [fe80::1%25a%25b]"), err: ErrBadHost},
+	{name: "Host zone ID with raw space", in: head("GET / HTTP/1.1", "Host: [fe80::1%25en 0]"), err: ErrBadHost},
+	{name: "Host zone ID with colon", in: head("GET / HTTP/1.1", "Host: [fe80::1%25en:0]"), err: ErrBadHost},
+	{name: "Host zone ID on IPv4", in: head("GET / HTTP/1.1", "Host: [1.2.3.4%25en0]"), err: ErrBadHost},
+	{name: "Host zone ID without address", in: head("GET / HTTP/1.1", "Host: [%25en0]"), err: ErrBadHost},
+	{name: "Host zone ID outside brackets", in: head("GET / HTTP/1.1", "Host: fe80::1%25en0"), err: ErrBadHost},
+	{name: "Expect other", in: head("GET / HTTP/1.1", "Host: h", "Expect: foo"), err: ErrExpectationFailed},
+	{name: "Expect 100-continue and other", in: head("GET / HTTP/1.1", "Host: h", "Expect: 100-continue, foo"), err: ErrExpectationFailed},
+	{name: "Expect 100-continue with parameter", in: head("GET / HTTP/1.1", "Host: h", "Expect: 100-continue;a=b"), err: ErrExpectationFailed},
+	{name: "Expect 100-continue quoted", in: head("GET / HTTP/1.1", "Host: h", `Expect: "100-continue"`), err: ErrExpectationFailed},
+	{name: "Expect 100 continue", in: head("GET / HTTP/1.1", "Host: h", "Expect: 100 continue"), err: ErrExpectationFailed},
+	{name: "Expect 100-continues", in: head("GET / HTTP/1.1", "Host: h", "Expect: 100-continues"), err: ErrExpectationFailed},
+	{name: "Expect other on a second line", in: head("GET / HTTP/1.1", "Host: h", "Expect: 100-continue", "expect: x"), err: ErrExpectationFailed},
+	{name: "Expect other in HTTP/1.0", in: head("GET / HTTP/1.0", "Expect: foo"), err: ErrExpectationFailed},
+	{name: "Expect other fails at its line", in: "GET / HTTP/1.1\r\nExpect: foo\r\n", err: ErrExpectationFailed},
+	{name: "Expect other before content", in: head("PUT / HTTP/1.1", "Host: h", "Expect: foo", "Content-Length: 5"), err: ErrExpectationFailed},
+	{name: "Expect 100-continue with content", in: head("PUT / HTTP/1.1", "Host: h", "Expect: 100-continue", "Content-Length: 5"), err: ErrBodyNotAccepted},
+	{name: "content before Expect other", in: head("PUT / HTTP/1.1", "Host: h", "Content-Length: 5", "Expect: foo"), err: ErrBodyNotAccepted},
+	{name: "missing Host with CONNECT", in: head("CONNECT h:443 HTTP/1.1"), err: ErrMissingHost},
 	{name: "Transfer-Encoding", in: head("POST / HTTP/1.1", "Host: h", "Transfer-Encoding: chunked"), err: ErrBodyNotAccepted},
 	{name: "Transfer-Encoding identity", in: head("GET / HTTP/1.0", "transfer-encoding: identity"), err: ErrBodyNotAccepted},
 	{name: "Content-Length non-zero", in: head("POST / HTTP/1.1", "Host: h", "Content-Length: 5"), err: ErrBodyNotAccepted},
@@ -491,8 +607,8 @@ func TestResetDiscardsPartialHead(t *testing.T) {
 	}
 	p.Reset()
 	in := []byte(head("GET /y HTTP/1.1", "Host: h"))
-	if n, err := p.Parse(in, &req); err != nil || n != len(in) || string(req.Method) != "GET" {
-		t.Fatalf("Parse after Reset = %d, %v, method %q; want %d, nil, GET", n, err, req.Method, len(in))
+	if n, err := p.Parse(in, &req); err != nil || n != len(in) || req.Method != MethodGet {
+		t.Fatalf("Parse after Reset = %d, %v, method %v; want %d, nil, GET", n, err, req.Method, len(in))
 	}
 }
 
@@ -555,7 +671,7 @@ func TestRequestReuse(t *testing.T) {
 	if _, err := p.Parse(small, &req); err != nil {
 		t.Fatalf("Parse(%q) = %v", small, err)
 	}
-	want := `GET /s HTTP/1.0 path="/s" query=nil host=nil keep-alive=false headers=[] params=[]`
+	want := `GET /s HTTP/1.0 method=GET path="/s" query=nil host=nil keep-alive=false headers=[] params=[]`
 	if got := describe(&req); got != want {
 		t.Errorf("Parse(%q) = %s; want %s", small, got, want)
 	}
@@ -640,15 +756,77 @@ func TestQueryAndParams(t *testing.T) {
 }
 
 func TestIsMethod(t *testing.T) {
-	in := []byte(head("GET / HTTP/1.1", "Host: h"))
-	var p Parser
-	var req Request
-	if _, err := p.Parse(in, &req); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		line string
+		want map[string]bool
+	}{
+		{"GET / HTTP/1.1", map[string]bool{"GET": true, "get": false, "GE": false, "GETS": false, "HEAD": false}},
+		{"M-SEARCH / HTTP/1.1", map[string]bool{"M-SEARCH": true, "m-search": false, "other": false, "": false}},
+	} {
+		in := []byte(head(tt.line, "Host: h"))
+		var p Parser
+		var req Request
+		if _, err := p.Parse(in, &req); err != nil {
+			t.Fatal(err)
+		}
+		for m, want := range tt.want {
+			if got := req.IsMethod(m); got != want {
+				t.Errorf("after Parse(%q): IsMethod(%q) = %t; want %t", in, m, got, want)
+			}
+		}
 	}
-	for m, want := range map[string]bool{"GET": true, "get": false, "GE": false, "GETS": false, "HEAD": false} {
-		if got := req.IsMethod(m); got != want {
-			t.Errorf("IsMethod(%q) = %t; want %t", m, got, want)
+}
+
+// TestMethod checks that each named method is classified from its token and
+// back, and that anything else a token may be is MethodOther.
+func TestMethod(t *testing.T) {
+	for m := MethodGet; m <= MethodTrace; m++ {
+		if got := methodOf([]byte(m.String())); got != m {
+			t.Errorf("methodOf(%q) = %v; want %v", m.String(), got, m)
+		}
+	}
+	for _, tok := range []string{"", "get", "Get", "GE", "GETS", "GET ", "HEA", "OPTION", "PROPFIND", "M-SEARCH", "other", "Method(10)"} {
+		if got := methodOf([]byte(tok)); got != MethodOther {
+			t.Errorf("methodOf(%q) = %v; want %v", tok, got, MethodOther)
+		}
+	}
+	if got, want := MethodOther.String(), "other"; got != want {
+		t.Errorf("MethodOther.String() = %q; want %q", got, want)
+	}
+	for _, m := range []Method{-1, MethodTrace + 1} {
+		if got, want := m.String(), fmt.Sprintf("Method(%d)", int(m)); got != want {
+			t.Errorf("Method(%d).String() = %q; want %q", int(m), got, want)
+		}
+	}
+	var req Request
+	if req.Method != MethodOther {
+		t.Errorf("zero Request: Method = %v; want %v", req.Method, MethodOther)
+	}
+}
+
+// TestOnlyContinue pins the Expect rule element by element.
+func TestOnlyContinue(t *testing.T) {
+	for v, want := range map[string]bool{
+		"": true, "100-continue": true, "100-CONTINUE": true, ",": true, " , ,": true,
+		"100-continue,100-continue": true, "\t100-continue\t": true, ", 100-continue ,": true,
+		"foo": false, "100-continue,foo": false, "foo, 100-continue": false, "100-continue;x": false,
+		"100-continue=1": false, `"100-continue"`: false, "100-continu": false, "100-continuee": false,
+		"100 continue": false, "100-continue, ,x": false,
+	} {
+		if got := onlyContinue([]byte(v)); got != want {
+			t.Errorf("onlyContinue(%q) = %t; want %t", v, got, want)
+		}
+	}
+}
+
+func TestValidAuthorityForm(t *testing.T) {
+	for a, want := range map[string]bool{
+		"h:80": true, "example.com:443": true, "1.2.3.4:0": true, "[::1]:8000": true, "[fe80::1%25en0]:1": true,
+		"h": false, "h:": false, "[::1]": false, "[::1]:": false, ":80": false, "h:80:80": false, "h:8x": false,
+		"u@h:80": false, "h:80/": false, "/": false, "*": false, "[fe80::1%en0]:1": false, "": false,
+	} {
+		if got := validAuthorityForm([]byte(a)); got != want {
+			t.Errorf("validAuthorityForm(%q) = %t; want %t", a, got, want)
 		}
 	}
 }
@@ -663,7 +841,7 @@ func TestViewsAreCapped(t *testing.T) {
 	if _, err := p.Parse(in, &req); err != nil {
 		t.Fatal(err)
 	}
-	_ = append(req.Method, "XXXX"...)
+	_ = append(req.RawMethod, "XXXX"...)
 	_ = append(req.Path, "XXXX"...)
 	_ = append(req.Host, "XXXX"...)
 	_ = append(req.Header("user-agent"), "XXXX"...)
@@ -685,7 +863,7 @@ func TestErrors(t *testing.T) {
 		ErrBadEscape: 400, ErrTooManyParams: 400, ErrTargetTooLong: 414, ErrBadVersion: 400,
 		ErrVersionNotSupported: 505, ErrBareCR: 400, ErrBareLF: 400, ErrBadHeaderName: 400,
 		ErrSpaceBeforeColon: 400, ErrObsFold: 400, ErrBadHeaderValue: 400, ErrMissingHost: 400,
-		ErrDuplicateHost: 400, ErrBadHost: 400, ErrBadContentLength: 400, ErrDuplicateLength: 400,
+		ErrDuplicateHost: 400, ErrBadHost: 400, ErrExpectationFailed: 417, ErrBadContentLength: 400, ErrDuplicateLength: 400,
 		ErrBodyNotAccepted: 413, ErrHeadTooLarge: 431, ErrTooManyHeaders: 431,
 	}
 	for e, status := range want {
@@ -722,7 +900,17 @@ func TestValidHost(t *testing.T) {
 		"[1.2.3.4]": false, "[1:2:3:4:5:6:7:8:9]": false, "[1:2:3:4:5:6:7::8]": false,
 		"[1::2::3]": false, "[:1]": false, "[1:]": false, "[:::]": false, "[12345::]": false,
 		"[::1.2.3]": false, "[::1.2.3.256]": false, "[::01.2.3.4]": false, "[::1.2.3.4:5]": false,
-		"[fe80::1%25en0]": false, "[v1.x]": false,
+		"[v1.x]": false,
+		// Zone IDs (RFC 6874): "%25" then unreserved characters, or escapes
+		// of unreserved characters or a space.
+		"[fe80::1%25en0]": true, "[fe80::1%25en0]:80": true, "[::1%251]": true, "[fe80::1%2525]": true,
+		"[fe80::1%25Ethernet%202]": true, "[fe80::1%25%41%7e%2D]": true, "[1:2:3:4:5:6:1.2.3.4%25a]": true,
+		"[fe80::1%en0]": false, "[fe80::1%]": false, "[fe80::1%2]": false, "[fe80::1%25]": false,
+		"[fe80::1%25%]": false, "[fe80::1%25a%2]": false, "[fe80::1%25a%zz]": false, "[fe80::1%25a%00]": false,
+		"[fe80::1%25a%2F]": false, "[fe80::1%25a%25]": false, "[fe80::1%25a%80]": false, "[fe80::1%25a%3A]": false,
+		"[fe80::1%25a!]": false, "[fe80::1%25a:]": false, "[fe80::1%25a]x": false, "[fe80::1%25a%5D]": false,
+		"[fe80::1%25a]:8x": false, "[fe80::1%24a]": false, "[fe80:%25a:1]": false, "[%25a]": false,
+		"[1.2.3.4%25a]": false, "[v1.x%25a]": false, "fe80::1%25a": false, "h%25a": false,
 	} {
 		if got := validHost([]byte(h)); got != want {
 			t.Errorf("validHost(%q) = %t; want %t", h, got, want)

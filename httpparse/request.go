@@ -14,15 +14,23 @@ import "bytes"
 // it. A Request is not safe for concurrent use; on gnet it belongs to the
 // loop goroutine.
 type Request struct {
-	Method   []byte // method token as sent, e.g. "GET"; compare with IsMethod
-	Target   []byte // request-target as sent
-	Path     []byte // path, not percent-decoded; "/" for an absolute-form target with none
-	RawQuery []byte // query after '?', not decoded; nil if the target has no '?'
-	Major    int    // HTTP major version: 1
-	Minor    int    // HTTP minor version: 0 or 1
+	Method    Method // MethodGet, MethodHead, …, or MethodOther for any other token
+	RawMethod []byte // method token as sent, e.g. "GET" or "M-SEARCH"
+	Target    []byte // request-target as sent
+	RawQuery  []byte // query after '?', not decoded; nil if the target has no '?'
+	Major     int    // HTTP major version: 1
+	Minor     int    // HTTP minor version: 0 or 1
 
-	// Host is the authority of an absolute-form target if there is one, else
-	// the Host header's value, else nil (possible in HTTP/1.0 only).
+	// Path is the target's path, not percent-decoded: it begins with '/',
+	// and is "/" for an absolute-form target without one. It is "*" for
+	// asterisk-form (OPTIONS * only) and nil for authority-form (CONNECT
+	// only), which have no path.
+	Path []byte
+
+	// Host is the authority of an absolute-form or authority-form target if
+	// there is one, else the Host header's value, else nil (possible in
+	// HTTP/1.0 only). It is as sent: an IPv6 zone ID stays percent-encoded,
+	// as in "[fe80::1%25en0]:80".
 	Host []byte
 
 	// KeepAlive reports whether the connection may carry another request:
@@ -39,6 +47,15 @@ type Request struct {
 type header struct{ name, value []byte }
 
 type param struct{ key, value []byte }
+
+// Reset drops every view into a parsed buffer (so a pooled Request does not
+// keep a connection's buffer alive) and keeps the capacity of the scratch
+// buffers, so a Request reused after Reset parses without allocating.
+func (r *Request) Reset() {
+	params, qbuf := r.params[:0], r.qbuf[:0]
+	clear(r.params[:cap(r.params)])
+	*r = Request{params: params, qbuf: qbuf}
+}
 
 // NumHeaders returns the number of header field lines in the request.
 func (r *Request) NumHeaders() int { return r.nhdr }
@@ -66,9 +83,10 @@ func (r *Request) Header(name string) []byte {
 	return nil
 }
 
-// IsMethod reports whether the method is exactly m (methods are
-// case-sensitive). It does not allocate.
-func (r *Request) IsMethod(m string) bool { return string(r.Method) == m }
+// IsMethod reports whether the method token is exactly m (methods are
+// case-sensitive), named by this package or not. It does not allocate. To
+// tell the standard methods apart, switch on r.Method instead.
+func (r *Request) IsMethod(m string) bool { return string(r.RawMethod) == m }
 
 // NumParams returns the number of query parameters: the non-empty
 // '&'-separated segments of the query.
