@@ -43,6 +43,12 @@ type BoltOptions struct {
 	// the data directory before it fails with ErrLocked. Zero means
 	// DefaultLockTimeout.
 	LockTimeout time.Duration
+	// OnCommit, if set, is told of every commit the committer makes: how
+	// long it took (the transaction, its page writes and fsyncs), how many
+	// writes it carried, and its error. It runs on the committer goroutine
+	// before the writes' Done calls, so it must be quick and must not block
+	// (a metrics histogram, not a log line per commit).
+	OnCommit func(took time.Duration, writes int, err error)
 
 	hooks boltHooks // tests only
 }
@@ -146,6 +152,7 @@ type Bolt struct {
 
 	// Committer goroutine only.
 	maxBatch int
+	onCommit func(time.Duration, int, error)
 	hooks    boltHooks
 	batch    []*Op
 	errs     []error
@@ -177,6 +184,7 @@ func OpenBolt(dir string, opts BoltOptions) (*Bolt, error) {
 		stopped:  make(chan struct{}),
 		maxBatch: opts.MaxBatch,
 		hooks:    opts.hooks,
+		onCommit: opts.OnCommit,
 		batch:    make([]*Op, 0, min(opts.MaxBatch, 256)),
 	}
 	if err := b.verify(); err != nil {
@@ -381,7 +389,11 @@ func (b *Bolt) commit(batch []*Op) {
 	if h := b.hooks.afterCommit; h != nil {
 		err = h(err)
 	}
-	b.c.commit(time.Since(start).Nanoseconds())
+	took := time.Since(start)
+	b.c.commit(took.Nanoseconds())
+	if b.onCommit != nil {
+		b.onCommit(took, len(batch), err)
+	}
 	if cap(b.arena) > 8<<20 {
 		b.arena = nil // a burst of large values: do not keep its buffer
 	}

@@ -367,3 +367,30 @@ func TestBoltUnknownState(t *testing.T) {
 		t.Fatalf("Write after restart = %v", err)
 	}
 }
+
+// OnCommit is told of each commit with its size and outcome.
+func TestBoltOnCommit(t *testing.T) {
+	type seen struct {
+		writes int
+		err    error
+	}
+	got := make(chan seen, 4)
+	s, err := OpenBolt(t.TempDir(), BoltOptions{OnCommit: func(took time.Duration, writes int, err error) {
+		if took <= 0 {
+			t.Errorf("OnCommit: took %v; want > 0", took)
+		}
+		got <- seen{writes, err}
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	done := make(chan error, 1)
+	s.Write(&Op{Key: "k", Value: []byte("v"), Version: 1, Done: func(op *Op) { done <- op.Err }})
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if c := <-got; c.writes != 1 || c.err != nil {
+		t.Errorf("OnCommit saw %d writes, %v; want 1, nil", c.writes, c.err)
+	}
+}
