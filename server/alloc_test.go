@@ -5,6 +5,8 @@ package server
 import (
 	"testing"
 	"time"
+
+	"github.com/synthcast/synthcast/httpparse"
 )
 
 func TestAppendJSONResponseAllocs(t *testing.T) {
@@ -21,7 +23,7 @@ func TestAppendJSONResponseAllocs(t *testing.T) {
 // A control request, parsed and routed, allocates nothing in steady state.
 func TestRouteParamsAllocs(t *testing.T) {
 	s, st := newTestServer(t)
-	c := &conn{httpState: new(httpState)}
+	c := &conn{httpState: new(httpState), parser: new(httpparse.Parser)}
 	req := []byte("GET /params?id=" + st.ID() + " HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\r\n")
 	var out []byte
 	run := func() {
@@ -33,5 +35,23 @@ func TestRouteParamsAllocs(t *testing.T) {
 	run()
 	if n := testing.AllocsPerRun(100, run); n != 0 {
 		t.Errorf("GET /params allocates %v times per request; want 0", n)
+	}
+}
+
+// Counting on the hot paths allocates nothing: a request by route and
+// status, a listener's bytes, a frame's encode time, a commit.
+func TestMetricsAllocs(t *testing.T) {
+	m := NewMetrics()
+	if n := testing.AllocsPerRun(1000, func() {
+		m.request(routeSetParam, 200)
+		m.request(routeOther, 599)
+		m.sentBytes.Add(417)
+		m.sentFrames.Add(1)
+		m.dropped[dropQueue].Inc()
+		m.encodeTime.Update(0.00012)
+		m.renderLateness.Update(0.003)
+		m.ObserveCommit(2*time.Millisecond, 40, nil)
+	}); n != 0 {
+		t.Errorf("counting allocates %v times; want 0", n)
 	}
 }

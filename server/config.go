@@ -3,9 +3,13 @@ package server
 import (
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/synthcast/synthcast/store"
@@ -22,6 +26,10 @@ const (
 	DefaultQueueBytes    = 512 << 10
 	DefaultMaxListeners  = 19000
 	DefaultStreamTTL     = 10 * time.Minute
+
+	// DefaultMaxQueuedBytes bounds all listeners' queues together where the
+	// machine's memory cannot be read: 1 GiB.
+	DefaultMaxQueuedBytes = 1 << 30
 
 	// timerResolution is how often the server's housekeeping goroutine runs: it
 	// advances the timing wheel (timeouts) and refreshes the cached Date header.
@@ -65,6 +73,13 @@ type Config struct {
 	// send queue included; a listener past it is dropped. Default 512 KiB.
 	QueueBytes int
 
+	// MaxQueuedBytes bounds the bytes queued to all listeners together
+	// (gnet's buffers and the kernel's send queues, as measured at each
+	// delivery). Past it the per-listener bound shrinks in proportion, so
+	// the listeners furthest behind are dropped first. Zero means a quarter
+	// of the machine's memory (DefaultMaxQueuedBytes without /proc/meminfo).
+	MaxQueuedBytes int64
+
 	// MaxListeners caps concurrent /stream listeners (503 past it).
 	// Zero means DefaultMaxListeners.
 	MaxListeners int
@@ -80,6 +95,17 @@ type Config struct {
 	// store has it. The server loads what it holds at New and never closes
 	// it (the caller does, after Stop). Nil means a fresh store.Memory.
 	Store store.Store
+
+	// AccessLog, if set, receives one line per answered request (none per
+	// frame), written off the event loops; see accessLog. Nil means none.
+	AccessLog io.Writer
+
+	// Version is the build's version, reported by /status. Empty means "devel".
+	Version string
+
+	// Metrics receives the server's counters and histograms (see Metrics).
+	// Nil means a private NewMetrics(), reachable through Server.Metrics.
+	Metrics *Metrics
 
 	// Clock tells the time: stream timelines, pacing and expiry read it.
 	// Nil means time.Now; tests pass a synthetic clock.
@@ -118,6 +144,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxListeners == 0 {
 		c.MaxListeners = DefaultMaxListeners
 	}
+	if c.MaxQueuedBytes == 0 {
+		c.MaxQueuedBytes = defaultMaxQueued()
+	}
 	if c.StreamTTL == 0 {
 		c.StreamTTL = DefaultStreamTTL
 	}
@@ -126,6 +155,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Store == nil {
 		c.Store = store.NewMemory()
+	}
+	if c.Metrics == nil {
+		c.Metrics = NewMetrics()
 	}
 	if c.Clock == nil {
 		c.Clock = time.Now
@@ -157,6 +189,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: prebuffer must be in [0, 30s], got %v", ErrConfig, c.Prebuffer)
 	case c.QueueBytes < 16<<10:
 		return fmt.Errorf("%w: queue-bytes must be at least 16384, got %d", ErrConfig, c.QueueBytes)
+	case c.MaxQueuedBytes < 0 || c.MaxQueuedBytes > 0 && c.MaxQueuedBytes < int64(c.QueueBytes):
+		return fmt.Errorf("%w: max-queued-bytes must be at least queue-bytes (%d), got %d", ErrConfig, c.QueueBytes, c.MaxQueuedBytes)
 	case c.MaxListeners < 0:
 		return fmt.Errorf("%w: max-listeners must be positive, got %d", ErrConfig, c.MaxListeners)
 	case c.StreamTTL < 0:
@@ -165,4 +199,24 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: workers must be in [1, 1024], got %d", ErrConfig, c.Workers)
 	}
 	return nil
+}
+
+// defaultMaxQueued is a quarter of the machine's memory (MemTotal in
+// /proc/meminfo), or DefaultMaxQueuedBytes where that cannot be read: room
+// for every listener's queue in normal play, and a bound well before a
+// flood of stalled listeners could exhaust the machine.
+func defaultMaxQueued() int64 {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return DefaultMaxQueuedBytes
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			f := strings.Fields(rest)
+			if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil && len(f) == 2 && f[1] == "kB" {
+				return kb << 10 / 4
+			}
+		}
+	}
+	return DefaultMaxQueuedBytes
 }

@@ -40,15 +40,17 @@ type conn struct {
 	// that becomes a listener hands it back, since a listener reads no more
 	// requests (it is most of a connection's memory: ~4 KiB).
 	*httpState
-	lis       *listener // set when the connection became a /stream listener
-	closed    bool      // OnClose has run (gnet closes synchronously when a write fails)
-	inTraffic bool      // OnTraffic is running: OnClose must leave httpState to it
+	parser    *httpparse.Parser // nil while no request is being read
+	lis       *listener         // set when the connection became a /stream listener
+	closed    bool              // OnClose has run (gnet closes synchronously when a write fails)
+	inTraffic bool              // OnTraffic is running: OnClose must leave httpState to it
 
 	// A create or set_param is answered once the store has it. While one is
 	// in flight (wait), the requests after it stay unread in gnet's buffer,
 	// so pipelined responses keep their order; the store's callback sets
 	// chDone and wakes the connection, and OnTraffic answers and reads on.
 	ch        *change // made at the connection's first such request, reused
+	route     int8    // the route of the request being answered, for metrics
 	chDone    atomic.Bool
 	wait      bool
 	waitFlags respFlags
@@ -62,18 +64,25 @@ type conn struct {
 	deadline atomic.Int64
 }
 
-// httpState is what a connection needs to read requests and answer them.
+// httpState is what a connection needs to answer requests: taken from
+// httpPool when bytes arrive, given back once they are answered. The
+// parser, which must outlive an event while a head is incomplete, is
+// pooled apart (parserPool), so a slow client's partial head pins ~1 KiB,
+// not the ~4 KiB of a Request.
 type httpState struct {
-	parser httpparse.Parser
-	req    httpparse.Request
-	out    []byte        // responses of the current event, written at once
-	body   []byte        // scratch for a JSON body
-	pairs  []render.Pair // scratch for a request's parameter pairs
-	views  [][]byte      // scratch: a listener's head and burst
-	refs   []*batch      // scratch: the batches views point into
+	req      httpparse.Request
+	out      []byte        // responses of the current event, written at once
+	body     []byte        // scratch for a JSON body
+	pairs    []render.Pair // scratch for a request's parameter pairs
+	views    [][]byte      // scratch: a listener's head and burst
+	icyViews [][]byte      // scratch: the burst cut for ICY metadata
+	refs     []*batch      // scratch: the batches views point into
 }
 
-var httpPool = sync.Pool{New: func() any { return new(httpState) }}
+var (
+	httpPool   = sync.Pool{New: func() any { return new(httpState) }}
+	parserPool = sync.Pool{New: func() any { return new(httpparse.Parser) }}
+)
 
 // leaveTraffic ends an OnTraffic call, releasing the request state of a
 // connection that closed during it.
@@ -84,15 +93,29 @@ func (c *conn) leaveTraffic() {
 	}
 }
 
-// releaseHTTP returns c's request state to the pool.
+// releaseParser returns c's parser to its pool: c has no partial head.
+func (c *conn) releaseParser() {
+	if c.parser != nil {
+		c.parser.Reset()
+		parserPool.Put(c.parser)
+		c.parser = nil
+	}
+}
+
+// releaseHTTP returns c's request state, parser included, to the pools.
 func (c *conn) releaseHTTP() {
+	c.releaseParser()
+	c.putState()
+}
+
+// putState returns c's request state, not its parser, to the pool.
+func (c *conn) putState() {
 	h := c.httpState
 	if h == nil {
 		return
 	}
 	c.httpState = nil
-	h.parser.Reset()
-	h.req = httpparse.Request{} // drop views into gnet's buffers
+	h.req.Reset() // drop views into gnet's buffers, keep the scratch
 	h.out, h.body = h.out[:0], h.body[:0]
 	h.pairs = h.pairs[:0]
 	httpPool.Put(h)
@@ -114,10 +137,11 @@ func (s *transport) setPhase(c *conn, p int32, now int64) {
 // OnOpen sets up a connection's state and its timeout: the first request's
 // head must arrive within HeaderTimeout of the connection's opening.
 func (s *transport) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
-	c := &conn{gc: gc, httpState: httpPool.Get().(*httpState)}
+	c := &conn{gc: gc} // request state is taken when bytes arrive
 	c.timer.Value = c
 	gc.SetContext(c)
 	s.conns.Add(1)
+	s.m.connsAccepted.Inc()
 	now := s.now.Load()
 	s.setPhase(c, phaseHead, now)
 	s.wheelMu.Lock()
@@ -133,6 +157,10 @@ func (s *transport) OnClose(gc gnet.Conn, _ error) gnet.Action {
 		return gnet.None
 	}
 	c.closed = true
+	if c.wait {
+		c.wait = false
+		s.waiting.Add(-1) // nobody to answer
+	}
 	if !c.inTraffic {
 		// Inside OnTraffic (a write failed), the handler still holds slices
 		// of the request state; it releases the state when it returns.
@@ -169,6 +197,7 @@ func (s *transport) fireConn(t *loop.Timer) {
 		var buf [256]byte
 		b := appendJSONResponse(buf[:0], 408, *s.date.Load(), respClose, []byte(`{"error":"request head not received in time"}`))
 		_ = c.gc.AsyncWrite(append([]byte(nil), b...), nil)
+		s.m.request(routeOther, 408)
 	}
 	_ = c.gc.Close()
 }
@@ -186,14 +215,22 @@ func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 		_, _ = gc.Discard(-1)
 		return gnet.None
 	}
+	if c.httpState == nil {
+		c.httpState = httpPool.Get().(*httpState)
+	}
+	if c.parser == nil {
+		c.parser = parserPool.Get().(*httpparse.Parser)
+	}
 	out := c.out[:0]
 	if c.wait {
 		if !c.chDone.Load() {
 			return gnet.None // more requests arrived behind one in flight: they wait
 		}
+		out = s.answerChange(c, out, c.waitFlags)
+		s.countResponse(c, int(c.route), out, 0)
 		c.wait = false
 		c.chDone.Store(false)
-		out = s.answerChange(c, out, c.waitFlags)
+		s.waiting.Add(-1)
 		if c.waitClose {
 			_, _ = gc.Write(out)
 			c.out = out[:0]
@@ -212,7 +249,9 @@ func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 			break
 		}
 		if err != nil {
+			mark := len(out)
 			out = s.appendParseError(out, err)
+			s.countResponse(c, routeOther, out, mark)
 			consumed = len(buf)
 			action = gnet.Close
 			break
@@ -254,8 +293,15 @@ func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 		out = nil
 	}
 	c.out = out[:0]
-	if c.lis != nil {
-		c.releaseHTTP() // a listener reads no more requests
+	switch {
+	case c.lis != nil || !c.wait && consumed == len(buf) && action == gnet.None:
+		// A listener reads no more requests; a connection with no partial
+		// request and no answer pending needs no request state until its
+		// next bytes: an idle keep-alive connection holds only its conn.
+		c.releaseHTTP()
+	case !c.wait && action == gnet.None:
+		// A partial head waits for its end: only the parser stays.
+		c.putState()
 	}
 	if action == gnet.None && gc.OutboundBuffered() > maxPendingOut {
 		s.log.Warn("closing a connection that does not read its responses", "remote", gc.RemoteAddr().String())
@@ -283,3 +329,41 @@ func (s *transport) appendError(out []byte, status int, flags respFlags, msg str
 	body = append(body, '}')
 	return appendJSONResponse(out, status, *s.date.Load(), flags, body)
 }
+
+// countResponse counts the response that route appended to out at mark (a
+// wait or a /stream response appends none there, and is counted where it
+// is written). Allocation-free.
+func (s *transport) countResponse(c *conn, route int, out []byte, mark int) {
+	if len(out)-mark < len("HTTP/1.1 200") {
+		return
+	}
+	b := out[mark+9 : mark+12]
+	s.answered(c, route, int(b[0]-'0')*100+int(b[1]-'0')*10+int(b[2]-'0'))
+}
+
+// answered counts, and logs if the access log is on, one answered request.
+// The log names the route, not the path as sent, except for an unknown
+// route (its path cut to maxLogPath): a request answered after a wait has
+// had its bytes discarded.
+func (s *transport) answered(c *conn, route, status int) {
+	s.m.request(route, status)
+	if s.access == nil {
+		return
+	}
+	method, path := []byte("-"), []byte(routeNames[route])
+	if c.wait || c.chDone.Load() { // answered from a wait: the request's bytes are gone
+		method = []byte("GET")
+		if c.waitFlags&respHead != 0 {
+			method = []byte("HEAD")
+		}
+	} else if c.httpState != nil && len(c.req.RawMethod) > 0 {
+		method = c.req.RawMethod
+		if route == routeOther {
+			path = c.req.Path[:min(len(c.req.Path), maxLogPath)]
+		}
+	}
+	s.access.log(time.Unix(0, s.now.Load()), c.gc.RemoteAddr(), method, path, status)
+}
+
+// maxLogPath bounds how much of an unknown path the access log repeats.
+const maxLogPath = 64

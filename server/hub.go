@@ -48,16 +48,18 @@ type hub struct {
 	pool   *loop.Pool
 	sndbuf int // SO_SNDBUF of listener sockets
 
-	advanced  atomic.Int64 // unix ns of the last advance: the wheel is alive
-	listeners atomic.Int64 // attached /stream listeners
-	sessions  atomic.Int64 // streams rendering now (with at least one listener)
-	dropped   atomic.Int64 // listeners dropped for exceeding the queue bound
-	late      atomic.Int64 // render jobs skipped or behind (pool full, overload)
+	advanced    atomic.Int64 // unix ns of the last advance: the wheel is alive
+	m           *Metrics
+	listeners   atomic.Int64 // attached /stream listeners
+	sessions    atomic.Int64 // streams rendering now (with at least one listener)
+	queuedTotal atomic.Int64 // bytes queued to all listeners, as last measured
+	inflight    atomic.Int64 // changes handed to the store, not yet reported
 }
 
 // dueStream is a stream timer that fired: its tick or its time-to-live.
 type dueStream struct {
 	st   *Stream
+	at   time.Time // the timer's deadline
 	tick bool
 }
 
@@ -81,6 +83,7 @@ func newHub(cfg Config) *hub {
 		log:     cfg.Logger,
 		now:     cfg.Clock,
 		store:   cfg.Store,
+		m:       cfg.Metrics,
 		streams: make(map[string]*Stream),
 		pool:    loop.NewPool(cfg.Workers, poolQueue),
 		sndbuf:  min(max(cfg.QueueBytes/4, 16<<10), 256<<10),
@@ -143,12 +146,14 @@ func (h *hub) submit(ch *change) (completed bool) {
 		ch.op.Done = func(*store.Op) { h.committed(ch) }
 	}
 	ch.inCall.Store(true)
+	h.inflight.Add(1)
 	h.store.Write(&ch.op)
 	return !ch.inCall.CompareAndSwap(true, false)
 }
 
 // committed handles the store's report on ch. Any goroutine.
 func (h *hub) committed(ch *change) {
+	defer h.inflight.Add(-1)
 	st := ch.st
 	err := ch.op.Err
 	switch {
@@ -182,16 +187,16 @@ func (h *hub) committed(ch *change) {
 // ErrStreamLimit at once when MaxStreams streams are stored; otherwise it
 // reports as submit does, and on success ch.st is the new stream, in the
 // table and durable. Any goroutine.
-func (h *hub) create(p render.Params, ch *change) (completed bool, err error) {
+func (h *hub) create(name string, p render.Params, ch *change) (completed bool, err error) {
 	if h.stored.Add(1) > int64(h.cfg.MaxStreams) {
 		h.stored.Add(-1)
 		return false, ErrStreamLimit
 	}
 	now := h.now()
-	st := h.newStream(newToken(), now.UnixNano(), p)
+	st := h.newStream(newToken(), name, now.UnixNano(), p)
 	st.idle, st.pendIdle = now.UnixNano(), now.UnixNano() // nobody listens yet
 	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, now.UnixNano(), 0, true, nil
-	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.idle, &p)
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.idle, name, &p)
 	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, 1, false
 	return h.submit(ch), nil
 }
@@ -234,7 +239,7 @@ func (h *hub) apply(st *Stream, pairs []render.Pair, ch *change) (completed bool
 func (h *hub) prepare(st *Stream, ch *change, p render.Params, idle int64) {
 	st.pendVer++
 	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, idle, st.gen, false, nil
-	ch.buf = appendRecord(ch.buf[:0], st.epoch, idle, &p)
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, idle, st.name, &p)
 	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, st.pendVer, false
 }
 
@@ -285,7 +290,7 @@ func (h *hub) advance(now time.Time) {
 	for i, d := range due {
 		if d.tick {
 			if se := d.st.sess.Load(); se != nil {
-				h.submitJob(se)
+				h.submitJob(se, d.at)
 			}
 		} else {
 			h.expire(d.st)
@@ -298,12 +303,13 @@ func (h *hub) advance(now time.Time) {
 func (h *hub) fire(t *loop.Timer) {
 	st := t.Value.(*Stream)
 	tick := t == &st.tickTimer
+	at := t.Deadline()
 	if tick {
 		// Periodic: the next tick keeps the stream's phase in the period,
 		// so streams stay spread over the slots they started in.
 		h.wheel.Schedule(t, loop.NextPeriod(t.Deadline(), h.now(), h.cfg.Tick))
 	}
-	h.due = append(h.due, dueStream{st: st, tick: tick})
+	h.due = append(h.due, dueStream{st: st, at: at, tick: tick})
 }
 
 // A stream's two timers live in the hub's wheel, scheduled only here and
@@ -369,13 +375,14 @@ func (h *hub) deleted(op *store.Op) {
 
 // submitJob queues a session's job unless one is queued or running already
 // (a slow job is caught up by the next tick, never run twice at once).
-func (h *hub) submitJob(se *session) {
+func (h *hub) submitJob(se *session, due time.Time) {
 	if se.Cancelled() || !se.running.CompareAndSwap(false, true) {
 		return
 	}
+	se.due.Store(due.UnixNano())
 	if err := h.pool.Submit(se); err != nil {
 		se.running.Store(false)
-		h.late.Add(1)
+		h.m.ticksSkipped.Inc()
 	}
 }
 
@@ -402,7 +409,7 @@ func (h *hub) load() (loaded, expired int, err error) {
 			dead = append(dead, rec.Key)
 			return nil
 		}
-		st := h.newStream(rec.Key, r.epoch, r.params)
+		st := h.newStream(rec.Key, r.name, r.epoch, r.params)
 		st.version, st.pendVer, st.pendIdle = rec.Version, rec.Version, r.idle
 		h.streams[st.id] = st
 		h.stored.Add(1)

@@ -49,13 +49,24 @@ func (l *fakeLoop) runUntil(t *testing.T, what string, cond func() bool) {
 type fakeConn struct {
 	gnet.Conn // only the methods below are used
 	got       []byte
+	backlog   int // what OutboundBuffered says: bytes it has not read
 	closed    bool
+	reset     bool // closed with SO_LINGER 0
 }
 
 func (c *fakeConn) Write(b []byte) (int, error) { c.got = append(c.got, b...); return len(b), nil }
-func (c *fakeConn) OutboundBuffered() int       { return 0 }
-func (c *fakeConn) Fd() int                     { return -1 }
-func (c *fakeConn) Close() error                { c.closed = true; return nil }
+func (c *fakeConn) Writev(bs [][]byte) (int, error) {
+	n := 0
+	for _, b := range bs {
+		c.got = append(c.got, b...)
+		n += len(b)
+	}
+	return n, nil
+}
+func (c *fakeConn) OutboundBuffered() int { return c.backlog }
+func (c *fakeConn) Fd() int               { return -1 }
+func (c *fakeConn) SetLinger(int) error   { c.reset = true; return nil }
+func (c *fakeConn) Close() error          { c.closed = true; return nil }
 
 // frames counts the whole MP3 frames in b, failing on a broken chain.
 func frames(t *testing.T, b []byte) int {
@@ -169,5 +180,46 @@ func TestSessionStartsOnTheTimeline(t *testing.T) {
 	}
 	if el := se.elapsed(now); el < 0 || el >= time.Duration(fs)*time.Second/44100 {
 		t.Errorf("session elapsed at its start = %v; want within one MP3 frame", el)
+	}
+}
+
+// Past MaxQueuedBytes in total, the listeners furthest behind are dropped
+// first, with a reset; one that keeps up stays, and each drop says why.
+func TestHubTotalQueueBound(t *testing.T) {
+	clk := newClock()
+	h := testHub(t, store.NewMemory(), clk, time.Minute)
+	h.cfg.QueueBytes, h.cfg.MaxQueuedBytes = 512<<10, 1<<20
+	h.cfg.Tick, h.cfg.Prebuffer = 100*time.Millisecond, 250*time.Millisecond
+	st := mustCreate(t, h, "samplerate", "16000", "channels", "1", "bitrate", "32")
+	el := newFakeLoop()
+	behind := []int{450 << 10, 420 << 10, 300 << 10, 100 << 10, 0}
+	conns := make([]*fakeConn, len(behind))
+	for i, q := range behind {
+		conns[i] = &fakeConn{backlog: q}
+		if _, _, err := h.attach(st, &listener{gc: conns[i]}, 0, el, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two deliveries: the first measures the queues (1.27 MiB in all), the
+	// second applies the shrunk bound (512 KiB × 1 MiB / 1.27 MiB ≈ 403 KiB).
+	for round := range 2 {
+		now := clk.Add(h.cfg.Tick)
+		if round > 0 {
+			h.advance(now)
+		}
+		sess := st.sess.Load()
+		el.runUntil(t, "a delivery", func() bool { return !sess.running.Load() && len(el.tasks) == 0 })
+	}
+	for i, c := range conns {
+		want := behind[i] >= 403<<10
+		if c.closed != want || c.closed != c.reset {
+			t.Errorf("listener %d, %d KiB behind: closed %v reset %v; want closed %v with a reset", i, behind[i]>>10, c.closed, c.reset, want)
+		}
+	}
+	if got := h.m.dropped[dropMemory].Get(); got != 2 {
+		t.Errorf("dropped for memory: %d; want 2", got)
+	}
+	if got := h.m.dropped[dropQueue].Get(); got != 0 {
+		t.Errorf("dropped at their own bound: %d; want 0", got)
 	}
 }

@@ -94,7 +94,7 @@ func mustCreate(t *testing.T, h *hub, pairs ...string) *Stream {
 		t.Fatal(err)
 	}
 	var ch change
-	if done, err := h.create(p, &ch); !done || err != nil || ch.Err != nil {
+	if done, err := h.create("", p, &ch); !done || err != nil || ch.Err != nil {
 		t.Fatalf("create = %v, %v, %v", done, err, ch.Err)
 	}
 	return ch.st
@@ -190,7 +190,7 @@ func TestHubFailedWriteChangesNothing(t *testing.T) {
 	if f := st.Params().Freq; f != 440 {
 		t.Errorf("freq after a failed write = %v; want 440", f)
 	}
-	if _, err := h.create(render.Defaults(), &ch); err != nil || !errors.Is(ch.Err, store.ErrCommit) || h.streamCount() != 1 {
+	if _, err := h.create("", render.Defaults(), &ch); err != nil || !errors.Is(ch.Err, store.ErrCommit) || h.streamCount() != 1 {
 		t.Errorf("create on a failing store: %v, %v, count %d; want ErrCommit and 1 stream", err, ch.Err, h.streamCount())
 	}
 	hs.err = nil
@@ -274,7 +274,7 @@ func TestHubMaxStreamsCountsStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	var ch change
-	if _, err := h2.create(render.Defaults(), &ch); !errors.Is(err, ErrStreamLimit) {
+	if _, err := h2.create("", render.Defaults(), &ch); !errors.Is(err, ErrStreamLimit) {
 		t.Errorf("create with 3 of 3 stored = %v; want ErrStreamLimit", err)
 	}
 }
@@ -331,7 +331,7 @@ func TestHubConcurrentChangesOneStream(t *testing.T) {
 		var ch change
 		done := make(chan struct{})
 		ch.done = func(*change) { close(done) }
-		if completed, err := h.create(render.Defaults(), &ch); err != nil {
+		if completed, err := h.create("", render.Defaults(), &ch); err != nil {
 			t.Fatal(err)
 		} else if !completed {
 			<-done

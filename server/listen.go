@@ -19,8 +19,9 @@ func (s *transport) handleStream(c *conn, out []byte, flags respFlags) ([]byte, 
 		return out, false
 	}
 	p := st.Params()
+	icy := isOne(c.req.Header("Icy-MetaData"))
 	if flags&respHead != 0 {
-		return s.appendStreamHead(out, p), true
+		return s.appendStreamHead(out, st, p, icy), true
 	}
 	if s.hub.listeners.Load() >= int64(s.cfg.MaxListeners) {
 		return s.appendError(out, 503, flags, "listener limit reached"), false
@@ -40,7 +41,8 @@ func (s *transport) handleStream(c *conn, out []byte, flags respFlags) ([]byte, 
 	c.phase.Store(phaseStream)
 	c.deadline.Store(0)
 	l := &listener{gc: gc}
-	c.body = s.appendStreamHead(c.body[:0], p)
+	l.icy.on, l.icy.left = icy, icyMetaInt
+	c.body = s.appendStreamHead(c.body[:0], st, p, icy)
 	views, refs, err := s.hub.attach(st, l, s.loopIndex(gc.EventLoop()), gc.EventLoop(), append(c.views[:0], c.body), c.refs[:0])
 	if err != nil {
 		c.phase.Store(phaseIdle)
@@ -54,7 +56,19 @@ func (s *transport) handleStream(c *conn, out []byte, flags respFlags) ([]byte, 
 	// state back to the pool (so only the locals views and refs are used
 	// after the write).
 	c.lis = l
-	_, _ = gc.Writev(views)
+	s.answered(c, routeStream, 200)
+	if icy { // the burst, cut for metadata blocks
+		title := st.title.Load()
+		iv := append(c.icyViews[:0], views[0])
+		for _, v := range views[1:] {
+			iv = l.icy.appendViews(iv, v, title)
+		}
+		_, _ = gc.Writev(iv)
+		clear(iv)
+		c.icyViews = iv[:0]
+	} else {
+		_, _ = gc.Writev(views)
+	}
 	for i, b := range refs {
 		b.release()
 		refs[i] = nil
@@ -67,10 +81,14 @@ func (s *transport) handleStream(c *conn, out []byte, flags respFlags) ([]byte, 
 	return out, false
 }
 
+// isOne reports whether a header value is "1" (Icy-MetaData's yes).
+func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
+
 // appendStreamHead appends the head of a /stream response: audio/mpeg, no
-// length (the body ends with the connection), no caching, and the icy-*
-// headers players show.
-func (s *transport) appendStreamHead(dst []byte, p *render.Params) []byte {
+// length (the body ends with the connection), no caching, the Icecast set
+// of icy-* headers players show, icy-metaint for a listener that asked for
+// metadata, and the CORS headers a browser needs to ask for and read them.
+func (s *transport) appendStreamHead(dst []byte, st *Stream, p *render.Params, icy bool) []byte {
 	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: synthcast\r\nDate: "...)
 	dst = append(dst, *s.date.Load()...)
 	dst = append(dst, "\r\nContent-Type: audio/mpeg\r\n"+
@@ -78,13 +96,29 @@ func (s *transport) appendStreamHead(dst []byte, p *render.Params) []byte {
 		"Pragma: no-cache\r\n"+
 		"Expires: Mon, 26 Jul 1997 05:00:00 GMT\r\n"+
 		"Access-Control-Allow-Origin: *\r\n"+
-		"icy-name: synthcast\r\n"+
-		"icy-description: generated audio, "...)
+		"Access-Control-Allow-Headers: Icy-MetaData\r\n"+
+		"Access-Control-Expose-Headers: icy-br, icy-description, icy-genre, icy-metaint, icy-name, icy-pub, icy-sr, ice-audio-info\r\n"+
+		"icy-name: "...)
+	if st.name != "" {
+		dst = append(dst, st.name...) // checkName: no control characters, so no header injection
+	} else {
+		dst = append(dst, "synthcast"...)
+	}
+	dst = append(dst, "\r\nicy-description: generated audio, "...)
 	dst = append(dst, p.Mode.String()...)
-	dst = append(dst, "\r\nicy-pub: 0\r\nicy-br: "...)
+	dst = append(dst, "\r\nicy-genre: generated\r\nicy-pub: 0\r\nicy-br: "...)
 	dst = strconv.AppendInt(dst, int64(p.Bitrate), 10)
 	dst = append(dst, "\r\nicy-sr: "...)
 	dst = strconv.AppendInt(dst, int64(p.SampleRate), 10)
+	dst = append(dst, "\r\nice-audio-info: ice-samplerate="...)
+	dst = strconv.AppendInt(dst, int64(p.SampleRate), 10)
+	dst = append(dst, ";ice-bitrate="...)
+	dst = strconv.AppendInt(dst, int64(p.Bitrate), 10)
+	dst = append(dst, ";ice-channels="...)
+	dst = strconv.AppendInt(dst, int64(p.Channels), 10)
+	if icy {
+		dst = append(dst, "\r\nicy-metaint: "+icyMetaIntText...)
+	}
 	dst = append(dst, "\r\nConnection: close\r\n\r\n"...)
 	return dst
 }

@@ -13,11 +13,14 @@ import (
 //	byte 0      record format, recordFormat
 //	bytes 1–8   epoch: unix ns of the timeline's zero (big-endian int64)
 //	bytes 9–16  idle: unix ns the last listener left; 0 while one was attached
-//	bytes 17–   the parameters, render's binary encoding (with the melody anchor)
+//	byte 17     n, the length of the stream's name (format 2 on)
+//	bytes 18–   the name, n bytes of UTF-8 (checkName's rules)
+//	then        the parameters, render's binary encoding (with the melody anchor)
 //
-// About 80 bytes: the store's ~512 bytes of disk per stream leave room.
+// Format 1 had no name: it is read as a stream without one. About 90 bytes:
+// the store's ~512 bytes of disk per stream leave room.
 const (
-	recordFormat = 1
+	recordFormat = 2
 	recordHead   = 17
 )
 
@@ -27,14 +30,17 @@ var errBadRecord = errors.New("bad stream record")
 // streamRecord is a decoded record.
 type streamRecord struct {
 	epoch, idle int64
+	name        string
 	params      render.Params
 }
 
 // appendRecord appends the record of a stream to dst.
-func appendRecord(dst []byte, epoch, idle int64, p *render.Params) []byte {
+func appendRecord(dst []byte, epoch, idle int64, name string, p *render.Params) []byte {
 	dst = append(dst, recordFormat)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(epoch))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(idle))
+	dst = append(dst, byte(len(name)))
+	dst = append(dst, name...)
 	return p.AppendBinary(dst)
 }
 
@@ -44,15 +50,26 @@ func parseRecord(b []byte) (streamRecord, error) {
 	if len(b) < recordHead {
 		return r, fmt.Errorf("%w: %d bytes, want at least %d", errBadRecord, len(b), recordHead)
 	}
-	if b[0] != recordFormat {
-		return r, fmt.Errorf("%w: format %d, want %d", errBadRecord, b[0], recordFormat)
+	if b[0] != 1 && b[0] != recordFormat {
+		return r, fmt.Errorf("%w: format %d, want 1 to %d", errBadRecord, b[0], recordFormat)
 	}
 	r.epoch = int64(binary.BigEndian.Uint64(b[1:]))
 	r.idle = int64(binary.BigEndian.Uint64(b[9:]))
 	if r.epoch <= 0 || r.idle < 0 {
 		return r, fmt.Errorf("%w: epoch %d, idle %d", errBadRecord, r.epoch, r.idle)
 	}
-	p, err := render.ParseBinary(b[recordHead:])
+	rest := b[recordHead:]
+	if b[0] >= 2 {
+		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+			return r, fmt.Errorf("%w: name cut short", errBadRecord)
+		}
+		name := rest[1 : 1+int(rest[0])]
+		if err := checkName(name); err != nil {
+			return r, fmt.Errorf("%w: %w", errBadRecord, err)
+		}
+		r.name, rest = string(name), rest[1+int(rest[0]):]
+	}
+	p, err := render.ParseBinary(rest)
 	if err != nil {
 		return r, fmt.Errorf("%w: %w", errBadRecord, err)
 	}

@@ -27,8 +27,14 @@ func statusText(code int) string {
 		return "URI Too Long"
 	case 431:
 		return "Request Header Fields Too Large"
+	case 403:
+		return "Forbidden"
+	case 417:
+		return "Expectation Failed"
 	case 500:
 		return "Internal Server Error"
+	case 501:
+		return "Not Implemented"
 	case 503:
 		return "Service Unavailable"
 	case 505:
@@ -44,9 +50,13 @@ const (
 	respClose     respFlags = 1 << iota // send Connection: close (the server closes after it)
 	respKeepAlive                       // send Connection: keep-alive (an HTTP/1.0 client asked for it)
 	respHead                            // HEAD: the head only, with the body's Content-Length
-	respAllow                           // send Allow: GET, HEAD (405)
-	respRetry                           // send Retry-After: 1 (a 503 worth retrying soon)
+	respAllow                           // send Allow: GET, HEAD, OPTIONS (405)
 )
+
+// retryAfter is what every 503 tells the client to wait, in seconds: a
+// store that could not commit, a full server or one stopping are worth
+// trying again soon, and a second keeps retries from hammering it.
+const retryAfter = "1"
 
 // appendJSONResponse appends a complete response with a JSON body to dst:
 // status line, Date (the cached bytes), Content-Type, Content-Length, and the
@@ -58,13 +68,13 @@ func appendJSONResponse(dst []byte, status int, date []byte, flags respFlags, bo
 	dst = append(dst, statusText(status)...)
 	dst = append(dst, "\r\nServer: synthcast\r\nDate: "...)
 	dst = append(dst, date...)
-	dst = append(dst, "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: "...)
+	dst = append(dst, "\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nAccess-Control-Allow-Origin: *\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(body)), 10)
 	if flags&respAllow != 0 {
-		dst = append(dst, "\r\nAllow: GET, HEAD"...)
+		dst = append(dst, "\r\nAllow: GET, HEAD, OPTIONS"...)
 	}
-	if flags&respRetry != 0 {
-		dst = append(dst, "\r\nRetry-After: 1"...)
+	if status == 503 {
+		dst = append(dst, "\r\nRetry-After: "+retryAfter...)
 	}
 	switch {
 	case flags&respClose != 0:
@@ -118,4 +128,24 @@ func appendJSONString(dst []byte, s string) []byte {
 // appendJSONBytes is appendJSONString for a byte slice, without copying it.
 func appendJSONBytes(dst []byte, b []byte) []byte {
 	return appendJSONString(dst, unsafe.String(unsafe.SliceData(b), len(b)))
+}
+
+// appendPreflight appends the answer to OPTIONS on a route: 204 with the
+// CORS headers that let a page on any origin call the routes (GET and HEAD,
+// with the Icy-MetaData request header) and cache that for a day.
+func appendPreflight(dst, date []byte, flags respFlags) []byte {
+	dst = append(dst, "HTTP/1.1 204 No Content\r\nServer: synthcast\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nAllow: GET, HEAD, OPTIONS"+
+		"\r\nAccess-Control-Allow-Origin: *"+
+		"\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS"+
+		"\r\nAccess-Control-Allow-Headers: Icy-MetaData"+
+		"\r\nAccess-Control-Max-Age: 86400"...)
+	switch {
+	case flags&respClose != 0:
+		dst = append(dst, "\r\nConnection: close"...)
+	case flags&respKeepAlive != 0:
+		dst = append(dst, "\r\nConnection: keep-alive"...)
+	}
+	return append(dst, "\r\n\r\n"...)
 }

@@ -58,7 +58,7 @@ func TestAppendJSONResponseParses(t *testing.T) {
 		{respClose, "close", "", `{"ok":true}`, "GET", true},
 		{respKeepAlive, "keep-alive", "", `{"ok":true}`, "GET", false},
 		{respHead, "", "", "", "HEAD", false},
-		{respAllow, "", "GET, HEAD", `{"ok":true}`, "GET", false},
+		{respAllow, "", "GET, HEAD, OPTIONS", `{"ok":true}`, "GET", false},
 	} {
 		raw := appendJSONResponse(nil, 405, date, tt.flags, body)
 		resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(raw)), &http.Request{Method: tt.method})

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/synthcast/synthcast/httpparse"
 	"github.com/synthcast/synthcast/render"
 )
 
@@ -25,7 +26,7 @@ func newTestServer(t testing.TB) (*Server, *Stream) {
 	}
 	t.Cleanup(s.hub.close)
 	var ch change
-	if done, err := s.hub.create(render.Defaults(), &ch); !done || err != nil || ch.Err != nil {
+	if done, err := s.hub.create("", render.Defaults(), &ch); !done || err != nil || ch.Err != nil {
 		t.Fatalf("create = %v, %v, %v; want a stream at once from the memory store", done, err, ch.Err)
 	}
 	return s, ch.st
@@ -34,7 +35,7 @@ func newTestServer(t testing.TB) (*Server, *Stream) {
 // do parses raw as one request and routes it, returning the parsed response.
 func do(t testing.TB, s *Server, raw string) (*http.Response, map[string]any) {
 	t.Helper()
-	c := &conn{httpState: new(httpState)}
+	c := &conn{httpState: new(httpState), parser: new(httpparse.Parser)}
 	n, err := c.parser.Parse([]byte(raw), &c.req)
 	if err != nil || n != len(raw) {
 		t.Fatalf("Parse(%q) = %d, %v", raw, n, err)
@@ -90,7 +91,7 @@ func FuzzSetParam(f *testing.F) {
 	s, st := newTestServer(f)
 	f.Fuzz(func(t *testing.T, q string) {
 		raw := "GET /set_param?id=" + st.ID() + "&" + q + " HTTP/1.1\r\nHost: x\r\n\r\n"
-		c := &conn{httpState: new(httpState)}
+		c := &conn{httpState: new(httpState), parser: new(httpparse.Parser)}
 		_, err := c.parser.Parse([]byte(raw), &c.req)
 		if err != nil {
 			return // the parser's own fuzz covers what it rejects

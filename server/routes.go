@@ -3,6 +3,8 @@ package server
 import (
 	"errors"
 
+	"github.com/synthcast/synthcast/httpparse"
+
 	"github.com/synthcast/synthcast/render"
 )
 
@@ -13,6 +15,14 @@ const maxErrKey = 64
 // closeAfter reports that the connection must close once out is written.
 // Loop goroutine only.
 func (s *transport) route(c *conn, out []byte) (_ []byte, closeAfter bool) {
+	mark := len(out)
+	out, closeAfter = s.routeRequest(c, out)
+	s.countResponse(c, int(c.route), out, mark)
+	return out, closeAfter
+}
+
+// routeRequest is route without the counting.
+func (s *transport) routeRequest(c *conn, out []byte) (_ []byte, closeAfter bool) {
 	req := &c.req
 	var flags respFlags
 	switch {
@@ -22,25 +32,45 @@ func (s *transport) route(c *conn, out []byte) (_ []byte, closeAfter bool) {
 	case req.Minor == 0:
 		flags |= respKeepAlive
 	}
+	if s.draining.Load() {
+		c.route = routeOther
+		return s.appendError(out, 503, respClose, "the server is shutting down"), true
+	}
+	switch req.Method {
+	case httpparse.MethodOther: // RFC 9110 §9.1: 501 whatever the target
+		c.route = routeOther
+		return s.appendError(out, 501, flags, "method not implemented"), closeAfter
+	case httpparse.MethodConnect: // authority-form: no path to route
+		c.route = routeOther
+		return s.appendError(out, 405, flags|respAllow, "method not allowed"), closeAfter
+	}
 
 	var handle func(*conn, []byte, respFlags) []byte
 	switch string(req.Path) {
 	case "/create_stream":
-		handle = s.handleCreate
+		handle, c.route = s.handleCreate, routeCreate
 	case "/set_param":
-		handle = s.handleSetParam
+		handle, c.route = s.handleSetParam, routeSetParam
 	case "/params":
-		handle = s.handleParams
+		handle, c.route = s.handleParams, routeParams
 	case "/healthz":
-		handle = s.handleHealth
+		handle, c.route = s.handleHealth, routeHealthz
 	case "/stream":
+		c.route = routeStream
+	case "*": // OPTIONS * (the parser allows asterisk-form with OPTIONS only)
+		c.route = routeOther
+		return appendPreflight(out, *s.date.Load(), flags), closeAfter
 	default:
+		c.route = routeOther
 		return s.appendError(out, 404, flags, "no such route"), closeAfter
 	}
-	switch {
-	case req.IsMethod("GET"):
-	case req.IsMethod("HEAD"):
+	switch req.Method {
+	case httpparse.MethodGet:
+	case httpparse.MethodHead:
 		flags |= respHead
+	case httpparse.MethodOptions:
+		// A CORS preflight (or a plain OPTIONS): what a browser may send here.
+		return appendPreflight(out, *s.date.Load(), flags), closeAfter
 	default:
 		return s.appendError(out, 405, flags|respAllow, "method not allowed"), closeAfter
 	}
@@ -56,23 +86,36 @@ func (s *transport) respond(c *conn, out []byte, flags respFlags) []byte {
 	return appendJSONResponse(out, 200, *s.date.Load(), flags, c.body)
 }
 
-// appendStreamBody sets c.body to {"id": ..., "params": {...}}.
-func (c *conn) setStreamBody(id string, p *render.Params) {
+// setStreamBody sets c.body to {"id": ..., ["name": ...,] "params": {...}}.
+func (c *conn) setStreamBody(id, name string, p *render.Params) {
 	b := append(c.body[:0], `{"id":`...)
 	b = appendJSONString(b, id)
+	if name != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, name)
+	}
 	b = append(b, `,"params":`...)
 	b = p.AppendJSON(b)
 	c.body = append(b, '}')
 }
 
-// handleCreate serves /create_stream[?key=value…]: a new stream with the
-// given initial parameters (format keys included), answered once stored.
+// handleCreate serves /create_stream[?name=…&key=value…]: a new stream with
+// the given initial parameters (format keys included) and optional name,
+// answered once stored.
 func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 	c.pairs = c.pairs[:0]
+	var name []byte
 	for i := range c.req.NumParams() {
 		k, v := c.req.Param(i)
-		if dup := c.dupKey(k); dup {
+		if dup := c.dupKey(k) || string(k) == "name" && name != nil; dup {
 			return s.appendKeyError(c, out, flags, "duplicate key", k)
+		}
+		if string(k) == "name" {
+			if err := checkName(v); err != nil {
+				return s.appendKeyError(c, out, flags, err.Error(), k)
+			}
+			name = v[:len(v):len(v)]
+			continue
 		}
 		c.pairs = append(c.pairs, render.Pair{Key: k, Value: v})
 	}
@@ -82,10 +125,10 @@ func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 	}
 	if flags&respHead != 0 {
 		// HEAD never has a side effect: the head a GET would get, no stream.
-		c.setStreamBody(newToken(), &p)
+		c.setStreamBody(newToken(), string(name), &p)
 		return s.respond(c, out, flags)
 	}
-	completed, err := s.hub.create(p, c.change())
+	completed, err := s.hub.create(string(name), p, c.change())
 	if err != nil {
 		return s.appendError(out, 503, flags, "stream limit reached")
 	}
@@ -119,7 +162,7 @@ func (s *transport) handleSetParam(c *conn, out []byte, flags respFlags) []byte 
 		if err != nil {
 			return s.appendParamError(c, out, flags, err)
 		}
-		c.setStreamBody(st.ID(), &p)
+		c.setStreamBody(st.ID(), st.name, &p)
 		return s.respond(c, out, flags)
 	}
 	completed, err := s.hub.apply(st, c.pairs, c.change())
@@ -150,6 +193,7 @@ func (s *transport) awaitChange(c *conn, out []byte, flags respFlags, completed 
 		return s.answerChange(c, out, flags)
 	}
 	c.wait, c.waitFlags = true, flags
+	s.waiting.Add(1)
 	return out
 }
 
@@ -162,9 +206,9 @@ func (s *transport) answerChange(c *conn, out []byte, flags respFlags) []byte {
 	ch.st = nil
 	if ch.Err != nil {
 		s.log.Warn("a change was not stored", "err", ch.Err)
-		return s.appendError(out, 503, flags|respRetry, "the change could not be stored; nothing changed")
+		return s.appendError(out, 503, flags, "the change could not be stored; nothing changed")
 	}
-	c.setStreamBody(st.ID(), &ch.params)
+	c.setStreamBody(st.ID(), st.name, &ch.params)
 	return s.respond(c, out, flags)
 }
 
@@ -174,7 +218,7 @@ func (s *transport) handleParams(c *conn, out []byte, flags respFlags) []byte {
 	if !ok {
 		return out
 	}
-	c.setStreamBody(st.ID(), st.Params())
+	c.setStreamBody(st.ID(), st.name, st.Params())
 	return s.respond(c, out, flags)
 }
 

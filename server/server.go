@@ -29,6 +29,7 @@ type Server struct {
 	hub *hub
 	tr  *transport
 
+	started0 time.Time     // when New was called, for uptime
 	started  chan struct{} // closed once the engine has booted (or failed to)
 	done     chan struct{} // closed when gnet.Run has returned
 	runErr   error
@@ -41,10 +42,12 @@ type Server struct {
 type transport struct {
 	gnet.BuiltinEventEngine
 
-	cfg Config
-	log *slog.Logger
-	hub *hub
-	srv *Server
+	cfg    Config
+	log    *slog.Logger
+	hub    *hub
+	srv    *Server
+	m      *Metrics
+	access *accessLog // nil: no access log
 
 	eng  gnet.Engine
 	addr net.Addr
@@ -67,7 +70,9 @@ type transport struct {
 	loopsMu sync.Mutex
 	loops   []gnet.EventLoop // dense loop indexes, see loopIndex
 
-	conns atomic.Int64 // open connections
+	conns    atomic.Int64 // open connections
+	draining atomic.Bool  // Stop has begun: new requests get 503
+	waiting  atomic.Int64 // connections waiting for the store to answer their change
 }
 
 // New returns a server for cfg, not yet listening. It loads every stream
@@ -79,11 +84,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		hub:     newHub(cfg),
-		started: make(chan struct{}),
-		done:    make(chan struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		hub:      newHub(cfg),
+		started0: time.Now(),
+		started:  make(chan struct{}),
+		done:     make(chan struct{}),
 	}
 	t0 := time.Now()
 	n, expired, err := s.hub.load()
@@ -99,9 +105,14 @@ func New(cfg Config) (*Server, error) {
 		log:   cfg.Logger,
 		hub:   s.hub,
 		srv:   s,
+		m:     cfg.Metrics,
 		wheel: loop.NewWheel(cfg.Clock(), wheelResolution, wheelSlots),
 	}
+	if cfg.AccessLog != nil {
+		s.tr.access = newAccessLog(cfg.AccessLog)
+	}
 	s.tr.refreshClock(cfg.Clock())
+	cfg.Metrics.registerGauges(s)
 	return s, nil
 }
 
@@ -143,14 +154,25 @@ func (s *Server) Start() error {
 // Addr is the address the server listens on (valid after Start returned nil).
 func (s *Server) Addr() net.Addr { return s.tr.addr }
 
-// Stop closes the listener and every connection and waits for the event
-// loops to end, or for ctx.
+// Stop ends the server gracefully: requests from then on are answered 503
+// (Connection: close, Retry-After), the creates and changes already handed
+// to the store are answered once it has them, then the listener and every
+// connection close (listeners with a FIN, after the audio already queued to
+// them), and Stop waits for the event loops to end, or for ctx. The store
+// stays open: the caller closes it after Stop, which flushes what is queued.
 func (s *Server) Stop(ctx context.Context) error {
 	var err error
 	s.stopOnce.Do(func() {
 		if s.tr.addr == nil {
 			return
 		}
+		s.tr.draining.Store(true)
+		// The answers to changes in flight go out on their loops; wait for
+		// the store to report them all (bounded by ctx).
+		for (s.hub.inflight.Load() > 0 || s.tr.waiting.Load() > 0) && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		s.cfg.Metrics.dropped[dropShutdown].Add(int(s.hub.listeners.Load()))
 		err = s.tr.eng.Stop(ctx)
 	})
 	if err != nil {
@@ -162,6 +184,9 @@ func (s *Server) Stop(ctx context.Context) error {
 		return ctx.Err()
 	}
 	s.hub.close()
+	if s.tr.access != nil {
+		s.tr.access.close()
+	}
 	return nil
 }
 
@@ -254,7 +279,7 @@ type Stats struct {
 	Listeners int64 `json:"listeners"`
 	Sessions  int64 `json:"render_sessions"` // streams rendering now
 	Jobs      int64 `json:"render_jobs"`     // render jobs queued or running
-	Dropped   int64 `json:"dropped"`         // listeners dropped at the queue bound
+	Dropped   int64 `json:"dropped"`         // listeners dropped at a queue bound (their own or all together)
 	Late      int64 `json:"late"`            // render jobs skipped or behind
 }
 
@@ -268,8 +293,8 @@ func (s *Server) Stats() Stats {
 		Listeners: h.listeners.Load(),
 		Sessions:  h.sessions.Load(),
 		Jobs:      int64(ps.Queued + ps.Running),
-		Dropped:   h.dropped.Load(),
-		Late:      h.late.Load(),
+		Dropped:   int64(h.m.dropped[dropQueue].Get() + h.m.dropped[dropMemory].Get()),
+		Late:      int64(h.m.ticksSkipped.Get()),
 	}
 }
 

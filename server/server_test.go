@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/synthcast/synthcast/httpparse"
 )
 
 // The engine starts on a free loopback port, reports it, serves, and stops.
@@ -79,7 +81,7 @@ func TestStartBusyPort(t *testing.T) {
 // write and the publish as well as the parse.
 func BenchmarkRouteSetParam(b *testing.B) {
 	s, st := newTestServer(b)
-	c := &conn{httpState: new(httpState)}
+	c := &conn{httpState: new(httpState), parser: new(httpparse.Parser)}
 	reqs := [2][]byte{
 		[]byte("GET /set_param?id=" + st.ID() + "&freq=440&gain=0.4 HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\r\n"),
 		[]byte("GET /set_param?id=" + st.ID() + "&freq=220&gain=0.4 HTTP/1.1\r\nHost: x\r\nUser-Agent: bench\r\n\r\n"),

@@ -29,8 +29,9 @@ type session struct {
 	rate         int   // sample rate, Hz
 	frameSamples int   // samples per channel in one frame
 
-	loop.Token             // cancelled once, when the last listener leaves
-	running    atomic.Bool // a job of this session is queued or running
+	loop.Token              // cancelled once, when the last listener leaves
+	running    atomic.Bool  // a job of this session is queued or running
+	due        atomic.Int64 // unix ns of the tick (or attach) the queued job is for
 
 	// Job-owned render state, created by the first job (never on a loop).
 	synth    *render.Synth
@@ -98,7 +99,7 @@ func (se *session) Run() {
 		se.produced += due - limit
 		se.synth = render.NewSynthAt(st.params.Load(), se.base+se.produced*int64(se.frameSamples))
 		due = limit
-		h.late.Add(1)
+		h.m.ticksSkipped.Inc()
 	}
 	first := se.produced == 0
 	b := newBatch(se.produced)
@@ -107,7 +108,9 @@ func (se *session) Run() {
 			break
 		}
 		se.synth.Render(se.pcm, st.params.Load())
+		t0 := time.Now() // real time: this measures the encoder, not the stream's clock
 		out, err := se.enc.EncodeFrame(b.buf.B, se.pcm)
+		h.m.encodeTime.Update(time.Since(t0).Seconds())
 		if err != nil {
 			h.log.Error("encoding a frame", "id", st.id, "err", err)
 			break
@@ -125,6 +128,7 @@ func (se *session) Run() {
 		return
 	}
 	st.publish(se, b)
+	h.m.renderLateness.Update(float64(h.now().UnixNano()-se.due.Load()) / 1e9)
 }
 
 // batch is a run of consecutive encoded frames shared by the ring and every
@@ -170,6 +174,12 @@ type deliverTask struct {
 func (t deliverTask) Run(context.Context) error {
 	h, set, b := t.h, t.set, t.b
 	defer b.release()
+	sent := 0
+	var title *icyBlock // loaded once a metadata listener needs it
+	if set.icy > 0 {
+		title = set.st.title.Load()
+	}
+	bound := h.listenerBound()
 	// Writing may close a connection (and detach it) synchronously, so walk
 	// a copy of the list.
 	set.scratch = append(set.scratch[:0], set.list...)
@@ -177,18 +187,58 @@ func (t deliverTask) Run(context.Context) error {
 		if l.closed || b.seq < l.from {
 			continue
 		}
-		if queued := h.queued(l.gc, len(b.buf.B)); queued+len(b.buf.B) > h.cfg.QueueBytes {
-			l.closed = true
-			h.dropped.Add(1)
-			h.log.Info("dropping a slow listener", "id", l.st.id, "queued", queued, "bound", h.cfg.QueueBytes)
-			_ = l.gc.Close()
+		queued := h.queued(l.gc, len(b.buf.B))
+		h.queuedTotal.Add(int64(queued - l.queued))
+		l.queued = queued
+		if queued+len(b.buf.B) > bound {
+			reason := dropQueue
+			if queued+len(b.buf.B) <= h.cfg.QueueBytes {
+				reason = dropMemory
+			}
+			h.drop(l, reason, queued, bound)
 			continue
 		}
-		_, _ = l.gc.Write(b.buf.B)
+		if l.icy.on {
+			set.views = l.icy.appendViews(set.views[:0], b.buf.B, title)
+			_, _ = l.gc.Writev(set.views)
+			clear(set.views)
+		} else {
+			_, _ = l.gc.Write(b.buf.B)
+		}
+		sent++
 	}
+	h.m.sentBytes.Add(sent * len(b.buf.B))
+	h.m.sentFrames.Add(sent * len(b.ends))
 	clear(set.scratch)
 	set.scratch = set.scratch[:0]
 	return nil
+}
+
+// listenerBound is the queued bytes a listener may have now: QueueBytes
+// while all listeners' queues together are within MaxQueuedBytes, less in
+// proportion past it (never under minListenerBound), so the listeners
+// furthest behind pass it, and are dropped, first. Any goroutine.
+func (h *hub) listenerBound() int {
+	total := h.queuedTotal.Load()
+	if total <= h.cfg.MaxQueuedBytes {
+		return h.cfg.QueueBytes
+	}
+	return max(int(int64(h.cfg.QueueBytes)*h.cfg.MaxQueuedBytes/total), minListenerBound)
+}
+
+// minListenerBound is the least a listener may queue when memory is short:
+// a quarter second of 320 kbit/s, so one tick's delivery always fits.
+const minListenerBound = 16 << 10
+
+// drop disconnects a listener that fell too far behind: with a reset
+// (SO_LINGER 0), so the kernel discards its queue at once instead of
+// draining stale audio to it, and its memory is freed now. Its loop only.
+func (h *hub) drop(l *listener, reason, queued, bound int) {
+	l.closed = true
+	h.m.dropped[reason].Inc()
+	h.log.Info("dropping a slow listener", "id", l.st.id, "reason", dropNames[reason], "queued", queued, "bound", bound)
+	_ = l.gc.SetLinger(0)
+	_ = l.gc.Close()
 }
 
 // queued is how many bytes gc holds unsent, as far as the bound on queued

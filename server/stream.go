@@ -21,8 +21,13 @@ import (
 type Stream struct {
 	id    string
 	hub   *hub
-	epoch int64 // unix ns of the timeline's zero: the stream's creation
-	rate  int   // sample rate, Hz (fixed at creation)
+	name  string // given at creation (icy-name, the title's lead); may be empty
+	epoch int64  // unix ns of the timeline's zero: the stream's creation
+	rate  int    // sample rate, Hz (fixed at creation)
+
+	// title is the ICY metadata block of the committed params. Safe from
+	// any goroutine.
+	title atomic.Pointer[icyBlock]
 
 	// params is the committed snapshot, the one rendered: a change is
 	// published here once the store has it. Safe from any goroutine.
@@ -59,11 +64,12 @@ type Stream struct {
 	ttlTimer  loop.Timer // in the wheel while no listener is attached; wheelMu
 }
 
-// newStream returns a stream of h with token id, timeline epoch (unix ns)
-// and parameters p, not yet in the table.
-func (h *hub) newStream(id string, epoch int64, p render.Params) *Stream {
-	st := &Stream{id: id, hub: h, epoch: epoch, rate: p.SampleRate, pend: p}
+// newStream returns a stream of h with token id, name, timeline epoch (unix
+// ns) and parameters p, not yet in the table.
+func (h *hub) newStream(id, name string, epoch int64, p render.Params) *Stream {
+	st := &Stream{id: id, hub: h, name: name, epoch: epoch, rate: p.SampleRate, pend: p}
 	st.params.Store(&p)
+	st.title.Store(newICYBlock(appendTitle(nil, name, &p)))
 	st.tickTimer.Value = st
 	st.ttlTimer.Value = st
 	return st
@@ -89,6 +95,7 @@ func (st *Stream) settle(ch *change, err error) {
 			st.version, st.idle = v, ch.idle
 			np := ch.params
 			st.params.Store(&np)
+			st.title.Store(newICYBlock(appendTitle(nil, st.name, &np)))
 		}
 		return
 	}
@@ -112,14 +119,19 @@ func (st *Stream) Listeners() int { return int(st.n.Load()) }
 // touched only on that loop; n mirrors len(list) under the stream's mu, so a
 // worker can tell which loops to deliver to.
 type loopSet struct {
+	st      *Stream
 	el      gnet.EventLoop
 	list    []*listener
 	scratch []*listener
-	n       int // mu
+	views   [][]byte // scratch: one delivery cut for an ICY listener
+	icy     int      // listeners in list that take ICY metadata
+	n       int      // mu
 }
 
 // listener is one /stream connection attached to a stream. Loop-only.
 type listener struct {
+	icy    icyState
+	queued int // bytes it had queued at the last delivery (counted in hub.queuedTotal)
 	gc     gnet.Conn
 	st     *Stream
 	set    *loopSet
@@ -156,13 +168,17 @@ func (h *hub) attach(st *Stream, l *listener, loopIdx int, el gnet.EventLoop, vi
 	}
 	set := st.sets[loopIdx]
 	if set == nil {
-		set = &loopSet{el: el}
+		set = &loopSet{st: st, el: el}
 		st.sets[loopIdx] = set
 	}
 	l.st, l.set, l.idx = st, set, len(set.list)
 	set.list = append(set.list, l)
 	set.n++
+	if l.icy.on {
+		set.icy++
+	}
 	st.n.Add(1)
+	h.m.listenersAttached.Inc()
 	l.from = st.seq + 1
 
 	sess := st.sess.Load()
@@ -172,7 +188,7 @@ func (h *hub) attach(st *Stream, l *listener, loopIdx int, el gnet.EventLoop, vi
 		h.sessions.Add(1)
 		h.startTicks(st, now)
 		st.mu.Unlock()
-		h.submitJob(sess) // the burst, rendered on attach rather than at the next tick
+		h.submitJob(sess, now) // the burst, rendered on attach rather than at the next tick
 		h.touch(st)
 		return views, refs, nil
 	}
@@ -210,6 +226,11 @@ func (h *hub) detach(l *listener) {
 	set.list[last] = nil
 	set.list = set.list[:last]
 	set.n--
+	if l.icy.on {
+		set.icy--
+	}
+	h.queuedTotal.Add(-int64(l.queued))
+	l.queued = 0
 	l.closed = true
 	if st.n.Add(-1) > 0 {
 		st.mu.Unlock()
