@@ -3,6 +3,9 @@
 // Every setting is a flag, and every flag may also come from the environment
 // as SYNTHCAST_<NAME> (upper case, dashes as underscores): -max-streams is
 // SYNTHCAST_MAX_STREAMS. A flag on the command line wins over the environment.
+//
+// Signals: SIGINT or SIGTERM stops gracefully within -shutdown-timeout (a
+// second one exits at once); SIGHUP reopens the log files.
 package main
 
 import (
@@ -10,9 +13,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"syscall"
@@ -21,6 +28,10 @@ import (
 	"github.com/synthcast/synthcast/server"
 	"github.com/synthcast/synthcast/store"
 )
+
+// version is the release, set at build time with
+// -ldflags "-X main.version=v1.2.3"; "devel" otherwise.
+var version = "devel"
 
 func main() {
 	if err := run(os.Args[1:], os.Getenv); err != nil {
@@ -34,15 +45,38 @@ func main() {
 
 var errUsage = errors.New("usage")
 
-// run parses args and the environment into a server.Config and serves until
-// SIGINT or SIGTERM.
+// Defaults of the flags main owns (the server's are in package server).
+const (
+	defaultAdminListen     = "127.0.0.1:8001"
+	defaultShutdownTimeout = 5 * time.Second
+)
+
+// options is everything the command line and environment say.
+type options struct {
+	cfg             server.Config
+	level           slog.Level
+	logFormat       string // text or json
+	logFile         string // "" is stderr
+	accessLog       string // "" is off, "-" is stderr
+	cpuprofile      string
+	store           storeConfig
+	adminListen     string // "" is off
+	shutdownTimeout time.Duration
+	version         bool
+}
+
+// run parses args and the environment and serves until SIGINT or SIGTERM.
 func run(args []string, getenv func(string) string) error {
-	cfg, level, prof, sto, err := parseConfig(args, getenv)
+	o, err := parseConfig(args, getenv)
 	if err != nil {
 		return err
 	}
-	if prof != "" {
-		f, err := os.Create(prof)
+	if o.version {
+		fmt.Println(versionLine())
+		return nil
+	}
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
 		if err != nil {
 			return err
 		}
@@ -52,19 +86,37 @@ func run(args []string, getenv func(string) string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	st, err := sto.open()
+	logOut, err := openLog(o.logFile, os.Stderr)
+	if err != nil {
+		return err
+	}
+	defer logOut.Close()
+	log := newLogger(logOut, o.logFormat, o.level)
+	cfg := o.cfg
+	cfg.Logger = log
+	cfg.Version = version
+	cfg.Metrics = server.NewMetrics()
+	var access *reopener
+	if o.accessLog != "" {
+		if access, err = openLog(o.accessLog, os.Stdout); err != nil {
+			return err
+		}
+		defer access.Close()
+		cfg.AccessLog = access
+	}
+
+	st, err := o.store.open(cfg.Metrics.ObserveCommit)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		if err := st.Close(); err != nil {
-			cfg.Logger.Error("closing the store", "err", err)
+			log.Error("closing the store", "err", err)
 		}
 	}()
 	cfg.Store = st
-	if sto.kind == "bolt" {
-		cfg.Logger.Info("streams are kept on disk", "data-dir", sto.dir)
+	if o.store.kind == "bolt" {
+		log.Info("streams are kept on disk", "data-dir", o.store.dir)
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -73,22 +125,108 @@ func run(args []string, getenv func(string) string) error {
 		}
 		return err
 	}
+
 	// Signals are caught before the listener opens: a SIGTERM sent as soon
 	// as the address is logged stops the server cleanly, not by default action.
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
+	var admin *http.Server
+	if o.adminListen != "" {
+		ln, err := net.Listen("tcp", o.adminListen)
+		if err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		admin = &http.Server{Handler: srv.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = admin.Serve(ln) }()
+		log.Info("admin listening", "addr", ln.Addr().String())
+	}
 	if err := srv.Start(); err != nil {
 		return err
 	}
-	select {
-	case <-ctx.Done():
-	case <-srv.Done():
-		return errors.New("server stopped unexpectedly")
+	// The store is open and both listeners accept: tell systemd, and ping its
+	// watchdog while the timing wheel advances.
+	notify := systemdNotifier(log)
+	notify.Ready("serving on " + srv.Addr().String() + "; " + statusLine(srv.Stats()))
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go notify.run(watchCtx, srv)
+
+	for {
+		select {
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				reopen(log, logOut, access)
+				continue
+			}
+			notify.Stopping()
+			stopWatch()
+			log.Info("shutting down", "signal", sig.String(), "timeout", o.shutdownTimeout.String())
+			return shutdown(log, srv, admin, sigs, o.shutdownTimeout)
+		case <-srv.Done():
+			return errors.New("server stopped unexpectedly")
+		}
 	}
-	cfg.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+}
+
+// shutdown stops srv (and the admin listener) within timeout; a second
+// SIGINT or SIGTERM meanwhile exits at once.
+func shutdown(log *slog.Logger, srv *server.Server, admin *http.Server, sigs <-chan os.Signal, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	return srv.Stop(sctx)
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				log.Warn("second signal: exiting at once", "signal", sig.String())
+				os.Exit(1)
+			}
+		}
+	}()
+	if admin != nil {
+		_ = admin.Shutdown(ctx)
+	}
+	if err := srv.Stop(ctx); err != nil {
+		return fmt.Errorf("stopping within %v: %w", timeout, err)
+	}
+	return nil
+}
+
+// reopen reopens the log files (after logrotate moved them).
+func reopen(log *slog.Logger, files ...*reopener) {
+	for _, f := range files {
+		if f == nil {
+			continue
+		}
+		if err := f.Reopen(); err != nil {
+			log.Error("reopening a log file", "err", err)
+		}
+	}
+	log.Info("log files reopened")
+}
+
+// versionLine is what -version prints: the release and the build.
+func versionLine() string {
+	line := "synthcast " + version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		line += " " + bi.GoVersion
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision", "vcs.time", "vcs.modified", "GOARCH", "GOOS":
+				line += " " + s.Key + "=" + s.Value
+			}
+		}
+	}
+	return line
+}
+
+// newLogger makes the server's logger: text or JSON lines on w.
+func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // storeConfig says where streams are kept.
@@ -97,12 +235,12 @@ type storeConfig struct {
 	dir  string // the data directory, for bolt
 }
 
-// open opens the store c describes.
-func (c storeConfig) open() (store.Store, error) {
+// open opens the store c describes; onCommit observes each bolt commit.
+func (c storeConfig) open(onCommit func(time.Duration, int, error)) (store.Store, error) {
 	if c.kind == "memory" {
 		return store.NewMemory(), nil
 	}
-	st, err := store.OpenBolt(c.dir, store.BoltOptions{})
+	st, err := store.OpenBolt(c.dir, store.BoltOptions{OnCommit: onCommit})
 	if err != nil {
 		return nil, fmt.Errorf("opening the data directory: %w", err)
 	}
@@ -119,25 +257,33 @@ func defaultDataDir(getenv func(string) string) string {
 	return "data"
 }
 
-// parseConfig fills a server.Config from args, falling back to SYNTHCAST_*
-// variables read through getenv, then to the server's defaults.
-func parseConfig(args []string, getenv func(string) string) (cfg server.Config, level slog.Level, cpuprofile string, sto storeConfig, err error) {
+// parseConfig fills the options from args, falling back to SYNTHCAST_*
+// variables read through getenv, then to the defaults.
+func parseConfig(args []string, getenv func(string) string) (o options, err error) {
+	cfg := &o.cfg
 	fs := flag.NewFlagSet("synthcast", flag.ContinueOnError)
-	fs.StringVar(&sto.kind, "store", "bolt", "where streams are kept: `bolt` (durable, in -data-dir) or memory (lost at exit)")
-	fs.StringVar(&sto.dir, "data-dir", defaultDataDir(getenv), "`directory` of the bolt store (created if missing; default $STATE_DIRECTORY under systemd, else ./data)")
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "TCP `address` to listen on (host:port; port 0 picks one)")
+	fs.StringVar(&o.adminListen, "admin-listen", defaultAdminListen, "`address` of the admin listener (/metrics, /status, /debug/pprof/); empty turns it off; never the public port")
+	fs.StringVar(&o.store.kind, "store", "bolt", "where streams are kept: `bolt` (durable, in -data-dir) or memory (lost at exit)")
+	fs.StringVar(&o.store.dir, "data-dir", defaultDataDir(getenv), "`directory` of the bolt store (created if missing; default $STATE_DIRECTORY under systemd, else ./data)")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
-	fs.IntVar(&cfg.MaxStreams, "max-streams", server.DefaultMaxStreams, "most streams held at once; /create_stream answers 503 past it")
+	fs.IntVar(&cfg.MaxStreams, "max-streams", server.DefaultMaxStreams, "most streams stored at once; /create_stream answers 503 past it")
 	fs.DurationVar(&cfg.HeaderTimeout, "header-timeout", server.DefaultHeaderTimeout, "time allowed to receive a request head")
 	fs.DurationVar(&cfg.IdleTimeout, "idle-timeout", server.DefaultIdleTimeout, "keep-alive connection idle time before it is closed")
 	fs.DurationVar(&cfg.Tick, "tick", server.DefaultTick, "render period of a stream")
 	fs.DurationVar(&cfg.Prebuffer, "prebuffer", server.DefaultPrebuffer, "audio sent at once to a new listener, and kept ahead of real time")
 	fs.IntVar(&cfg.QueueBytes, "queue-bytes", server.DefaultQueueBytes, "unsent bytes a listener may queue (kernel included) before it is dropped")
+	fs.Int64Var(&cfg.MaxQueuedBytes, "max-queued-bytes", 0, "bytes all listeners may have queued together; past it those furthest behind are dropped first (0: a quarter of the machine's memory)")
 	fs.IntVar(&cfg.MaxListeners, "max-listeners", server.DefaultMaxListeners, "most stream listeners at once; /stream answers 503 past it")
 	fs.DurationVar(&cfg.StreamTTL, "stream-ttl", server.DefaultStreamTTL, "a stream with no listener for this long is removed")
 	fs.IntVar(&cfg.Workers, "workers", 0, "render workers (0: one per CPU)")
-	fs.TextVar(&level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn, error")
-	fs.StringVar(&cpuprofile, "cpuprofile", "", "write a CPU profile to `file` until shutdown (for performance work)")
+	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "time a graceful stop may take before the process exits anyway")
+	fs.TextVar(&o.level, "log-level", slog.LevelInfo, "log `level`: debug, info, warn, error")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log `format`: text or json")
+	fs.StringVar(&o.logFile, "log-file", "", "write the log to `file` (reopened on SIGHUP); empty is stderr")
+	fs.StringVar(&o.accessLog, "access-log", "", "write one line per request to `file` (reopened on SIGHUP; - is stdout); empty turns it off")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "write a CPU profile to `file` until shutdown (for performance work)")
+	fs.BoolVar(&o.version, "version", false, "print the version and build, then exit")
 
 	// The environment is applied first, as if it were given on the command
 	// line ahead of args, so that real arguments override it.
@@ -149,25 +295,47 @@ func parseConfig(args []string, getenv func(string) string) (cfg server.Config, 
 		}
 	})
 	if err := fs.Parse(fromEnv); err != nil {
-		return cfg, level, "", sto, fmt.Errorf("%w: environment: %w", errUsage, err)
+		return o, fmt.Errorf("%w: environment: %w", errUsage, err)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			os.Exit(0)
 		}
-		return cfg, level, "", sto, fmt.Errorf("%w: %w", errUsage, err)
+		return o, fmt.Errorf("%w: %w", errUsage, err)
 	}
-	if fs.NArg() > 0 {
-		return cfg, level, "", sto, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	switch {
+	case fs.NArg() > 0:
+		return o, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	case o.store.kind != "bolt" && o.store.kind != "memory":
+		return o, fmt.Errorf("%w: -store must be bolt or memory, got %q", errUsage, o.store.kind)
+	case o.store.kind == "bolt" && o.store.dir == "":
+		return o, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
+	case o.logFormat != "text" && o.logFormat != "json":
+		return o, fmt.Errorf("%w: -log-format must be text or json, got %q", errUsage, o.logFormat)
+	case o.shutdownTimeout <= 0:
+		return o, fmt.Errorf("%w: -shutdown-timeout must be positive, got %v", errUsage, o.shutdownTimeout)
 	}
-	if sto.kind != "bolt" && sto.kind != "memory" {
-		return cfg, level, "", sto, fmt.Errorf("%w: -store must be bolt or memory, got %q", errUsage, sto.kind)
-	}
-	if sto.kind == "bolt" && sto.dir == "" {
-		return cfg, level, "", sto, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
+	if o.adminListen != "" {
+		if err := checkAdminAddr(o.adminListen, cfg.Listen); err != nil {
+			return o, fmt.Errorf("%w: %w", errUsage, err)
+		}
 	}
 	if err := cfg.Validate(); err != nil {
-		return cfg, level, "", sto, fmt.Errorf("%w: %w", errUsage, err)
+		return o, fmt.Errorf("%w: %w", errUsage, err)
 	}
-	return cfg, level, cpuprofile, sto, nil
+	return o, nil
+}
+
+// checkAdminAddr refuses an admin address that is the public one: tokens
+// and internals stay off the public side.
+func checkAdminAddr(admin, public string) error {
+	ah, ap, err := net.SplitHostPort(admin)
+	if err != nil {
+		return fmt.Errorf("-admin-listen %q: %w", admin, err)
+	}
+	ph, pp, _ := net.SplitHostPort(public)
+	if ap == pp && ap != "0" && (ah == ph || ah == "" || ph == "" || ah == "0.0.0.0" || ph == "0.0.0.0") {
+		return fmt.Errorf("-admin-listen %q is the public address %q: the admin listener must be separate", admin, public)
+	}
+	return nil
 }

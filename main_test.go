@@ -12,10 +12,11 @@ func TestParseConfigPrecedence(t *testing.T) {
 		"SYNTHCAST_HEADER_TIMEOUT": "3s",
 		"SYNTHCAST_MAX_STREAMS":    "7",
 	}
-	cfg, _, _, _, err := parseConfig([]string{"-max-streams", "9"}, func(k string) string { return env[k] })
+	o, err := parseConfig([]string{"-max-streams", "9"}, func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg := o.cfg
 	if cfg.Listen != "127.0.0.1:9000" || cfg.HeaderTimeout != 3*time.Second || cfg.MaxStreams != 9 {
 		t.Errorf("parseConfig = listen %q header-timeout %v max-streams %d; want 127.0.0.1:9000 3s 9 (flag over env)",
 			cfg.Listen, cfg.HeaderTimeout, cfg.MaxStreams)
@@ -32,8 +33,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"extra"},
 		{"-store", "sqlite"},
 		{"-data-dir", ""},
+		{"-log-format", "xml"},
+		{"-shutdown-timeout", "0s"},
+		{"-admin-listen", "127.0.0.1:8000"},
+		{"-admin-listen", "nope"},
 	} {
-		if _, _, _, _, err := parseConfig(args, none); !errors.Is(err, errUsage) {
+		if _, err := parseConfig(args, none); !errors.Is(err, errUsage) {
 			t.Errorf("parseConfig(%q) = %v; want a usage error", args, err)
 		}
 	}
@@ -43,7 +48,7 @@ func TestParseConfigErrors(t *testing.T) {
 		}
 		return ""
 	}
-	if _, _, _, _, err := parseConfig(nil, bad); !errors.Is(err, errUsage) {
+	if _, err := parseConfig(nil, bad); !errors.Is(err, errUsage) {
 		t.Errorf("parseConfig with SYNTHCAST_IDLE_TIMEOUT=soon = %v; want a usage error", err)
 	}
 }
@@ -60,14 +65,14 @@ func TestDataDirDefault(t *testing.T) {
 		{"/var/lib/a:/var/lib/b", nil, "/var/lib/a"},
 		{"/var/lib/synthcast", []string{"-data-dir", "/srv/x"}, "/srv/x"},
 	} {
-		_, _, _, sto, err := parseConfig(tc.args, func(k string) string {
+		o, err := parseConfig(tc.args, func(k string) string {
 			if k == "STATE_DIRECTORY" {
 				return tc.env
 			}
 			return ""
 		})
-		if err != nil || sto.dir != tc.want || sto.kind != "bolt" {
-			t.Errorf("parseConfig(%q) with STATE_DIRECTORY=%q = dir %q kind %q, %v; want %q bolt", tc.args, tc.env, sto.dir, sto.kind, err, tc.want)
+		if err != nil || o.store.dir != tc.want || o.store.kind != "bolt" {
+			t.Errorf("parseConfig(%q) with STATE_DIRECTORY=%q = dir %q kind %q, %v; want %q bolt", tc.args, tc.env, o.store.dir, o.store.kind, err, tc.want)
 		}
 	}
 }
