@@ -32,7 +32,7 @@ type proc struct {
 // end if still running.
 func launch(t *testing.T, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binPath, append([]string{"-listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(binPath, testArgs(t, args)...)
 	logs := &syncBuffer{}
 	pr, pw := io.Pipe()
 	cmd.Stderr = io.MultiWriter(logs, pw)
@@ -40,21 +40,13 @@ func launch(t *testing.T, args ...string) *proc {
 		t.Fatalf("starting %s: %v", binPath, err)
 	}
 	p := &proc{instance: &instance{cmd: cmd, logs: logs}, exited: make(chan error, 1)}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	addrc := make(chan [2]string, 1)
+	go scanAddrs(pr, addrc)
 	go func() { p.exited <- cmd.Wait(); pw.Close() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
-	case p.addr = <-addrc:
+	case a := <-addrc:
+		p.addr, p.admin = a[0], a[1]
 	case err := <-p.exited:
 		t.Fatalf("synthcast exited before listening: %v\n%s", err, logs.String())
 	case <-time.After(30 * time.Second):
@@ -88,7 +80,7 @@ func (p *proc) stop(t *testing.T) {
 // 20 s, and returns what it printed.
 func runFails(t *testing.T, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(binPath, append([]string{"-listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(binPath, testArgs(t, args)...)
 	done := make(chan struct{})
 	var out []byte
 	var err error

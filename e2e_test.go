@@ -55,9 +55,10 @@ func TestMain(m *testing.M) {
 
 // instance is one running synthcast process.
 type instance struct {
-	addr string // host:port
-	cmd  *exec.Cmd
-	logs *syncBuffer
+	addr  string // host:port
+	admin string // the admin listener's host:port, if on
+	cmd   *exec.Cmd
+	logs  *syncBuffer
 }
 
 type syncBuffer struct {
@@ -77,7 +78,44 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-var listenRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
+var (
+	listenRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
+	adminRE  = regexp.MustCompile(`msg="admin listening" addr=(127\.0\.0\.1:\d+)`)
+)
+
+// scanAddrs reads a server's log until it says where it listens, sends
+// that address and the admin listener's (logged before it, if on), then
+// drains the rest.
+func scanAddrs(r io.Reader, addrc chan<- [2]string) {
+	sc := bufio.NewScanner(r)
+	var admin string
+	for sc.Scan() {
+		if m := adminRE.FindStringSubmatch(sc.Text()); m != nil {
+			admin = m[1]
+		}
+		if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
+			addrc <- [2]string{m[1], admin}
+			break
+		}
+	}
+	_, _ = io.Copy(io.Discard, r)
+}
+
+// testArgs puts the binary on 127.0.0.1:0 with its admin listener on another
+// free port and, unless args name a store or data directory, its streams in
+// a fresh directory of the test's.
+func testArgs(t *testing.T, args []string) []string {
+	has := func(flag string) bool {
+		return slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, flag) })
+	}
+	if !has("-store") && !has("-data-dir") {
+		args = append([]string{"-data-dir", t.TempDir()}, args...)
+	}
+	if !has("-admin-listen") {
+		args = append([]string{"-admin-listen", "127.0.0.1:0"}, args...)
+	}
+	return append([]string{"-listen", "127.0.0.1:0"}, args...)
+}
 
 // start runs the binary with args on 127.0.0.1:0 and waits for its address.
 // Unless args name a store or data directory, it keeps its streams in a
@@ -86,12 +124,7 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 // fails the test.
 func start(t *testing.T, args ...string) *instance {
 	t.Helper()
-	if !slices.ContainsFunc(args, func(a string) bool {
-		return strings.HasPrefix(a, "-store") || strings.HasPrefix(a, "-data-dir")
-	}) {
-		args = append([]string{"-data-dir", t.TempDir()}, args...)
-	}
-	cmd := exec.Command(binPath, append([]string{"-listen", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(binPath, testArgs(t, args)...)
 	cmd.Env = append(os.Environ(), "GORACE=halt_on_error=1")
 	logs := &syncBuffer{}
 	pr, pw := io.Pipe()
@@ -99,22 +132,14 @@ func start(t *testing.T, args ...string) *instance {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", binPath, err)
 	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			if m := listenRE.FindStringSubmatch(sc.Text()); m != nil {
-				addrc <- m[1]
-				break
-			}
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	addrc := make(chan [2]string, 1)
+	go scanAddrs(pr, addrc)
 	inst := &instance{cmd: cmd, logs: logs}
 	waitc := make(chan error, 1)
 	go func() { waitc <- cmd.Wait(); pw.Close() }()
 	select {
-	case inst.addr = <-addrc:
+	case a := <-addrc:
+		inst.addr, inst.admin = a[0], a[1]
 	case err := <-waitc:
 		t.Fatalf("synthcast exited before listening: %v\n%s", err, logs.String())
 	case <-time.After(30 * time.Second):
@@ -301,8 +326,8 @@ func TestE2EErrors(t *testing.T) {
 	}
 
 	r := in.do(t, "DELETE", "/params?id="+id)
-	if r.status != 405 || r.header.Get("Allow") != "GET, HEAD" {
-		t.Errorf("DELETE /params = %d Allow %q; want 405 Allow \"GET, HEAD\"", r.status, r.header.Get("Allow"))
+	if r.status != 405 || r.header.Get("Allow") != "GET, HEAD, OPTIONS" {
+		t.Errorf("DELETE /params = %d Allow %q; want 405 Allow \"GET, HEAD, OPTIONS\"", r.status, r.header.Get("Allow"))
 	}
 
 	// The stream cap: three streams exist after two more creates; a fourth is refused.
