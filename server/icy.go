@@ -32,10 +32,6 @@ const (
 	maxNameBytes = 64
 )
 
-// errBadName is returned (wrapped) for a name parameter that cannot be a
-// stream's name.
-var errBadName = errors.New("name")
-
 // checkName reports whether name may name a stream: UTF-8, at most
 // maxNameBytes, no control characters, no "';" (it would end the ICY title).
 func checkName(name []byte) error {
