@@ -3,12 +3,15 @@ GO          ?= go
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
 STATICCHECK_VERSION := v0.8.2
+# FUZZTIME: how long each fuzz target runs; fuzz-smoke defaults to 10s, fuzz-long to 10m.
 FUZZTIME    ?= 10s
-# Debian packages the tests need (ffprobe/ffmpeg decode our MP3, mpg123 too, curl drives HTTP).
-TEST_DEBS   := ffmpeg mpg123 curl
+# Debian packages the tests need: ffprobe/ffmpeg decode our MP3 and read ICY
+# titles, mpg123 too, curl drives HTTP, systemd gives systemd-analyze to
+# verify the unit.
+TEST_DEBS   := ffmpeg mpg123 curl systemd
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke layering shine clean bench bench-peers
+.PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke fuzz-long layering shine clean bench bench-peers
 
 ## run: build and run the server with its embedded defaults (127.0.0.1:8000)
 run: build
@@ -48,12 +51,14 @@ lint: tools
 	$(STATICCHECK) ./...
 
 # One room per package: httpparse and loop import only the standard library;
-# render knows no sockets or HTTP.
+# render knows no sockets or HTTP; store knows no audio, HTTP, gnet or server.
 layering:
 	@bad=$$($(GO) list -deps ./httpparse ./loop | grep -v '^[a-z0-9/]*$$' | grep -v '^github.com/synthcast/synthcast/\(httpparse\|loop\)$$' || true); \
 	if [ -n "$$bad" ]; then echo "httpparse/loop import non-stdlib packages: $$bad"; exit 1; fi
 	@bad=$$($(GO) list -deps ./render | grep -E 'synthcast/(server|httpparse|loop)|gnet|^net$$|^net/http$$' || true); \
 	if [ -n "$$bad" ]; then echo "render imports: $$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps ./store | grep -E 'synthcast/(server|httpparse|loop|render)|gnet|^net/http$$' || true); \
+	if [ -n "$$bad" ]; then echo "store imports: $$bad"; exit 1; fi
 
 race:
 	$(GO) test -race -shuffle=on -count=1 ./...
@@ -67,14 +72,37 @@ shine: tools
 allocs:
 	$(GO) test -count=1 -run 'Alloc' ./...
 
-# A short run of every fuzz target (go test runs one target per invocation).
-fuzz-smoke:
-	@set -e; for pkg in ./httpparse ./loop ./render ./server ./bench; do \
-		for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-			echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+# Every fuzz target's seed corpus (its f.Add values and testdata/fuzz/<Target>/
+# files) runs as ordinary subtests under plain `go test ./...`, so `race`
+# already fails on a seed or a committed crasher that fails. Keep it so: no
+# fuzz target may skip its seeds (testing.Short, build tags, -run filters).
+#
+# FUZZ_EACH runs every fuzz target for FUZZTIME, one go test per target,
+# through scripts/fuzz.sh: it fails on a new failing input under testdata/fuzz/
+# (or a build or seed failure) and only warns when the fuzzing engine itself
+# timed out twice. The packages are those whose test files declare a Fuzz
+# function, so new ones join without an edit here; go test -list then names
+# the targets.
+FUZZ_EACH = set -e; failed=""; \
+	pkgs=$$($(GO) list -f '{{range .TestGoFiles}}{{$$.ImportPath}} {{$$.Dir}}/{{.}}{{"\n"}}{{end}}{{range .XTestGoFiles}}{{$$.ImportPath}} {{$$.Dir}}/{{.}}{{"\n"}}{{end}}' ./... | \
+		while read -r pkg file; do if grep -q '^func Fuzz' "$$file"; then echo "$$pkg"; fi; done | uniq); \
+	if [ -z "$$pkgs" ]; then echo "fuzz: found no package with a Fuzz target"; exit 1; fi; \
+	for pkg in $$pkgs; do \
+		targets=$$($(GO) test -list '^Fuzz' "$$pkg"); \
+		for f in $$(echo "$$targets" | grep '^Fuzz' || true); do \
+			GO='$(GO)' bash scripts/fuzz.sh "$$pkg" "$$f" '$(FUZZTIME)' || failed="$$failed $$pkg.$$f"; \
 		done; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "fuzz targets that failed:$$failed"; exit 1; fi
+
+## fuzz-smoke: each fuzz target for FUZZTIME (default 10s); part of check
+fuzz-smoke:
+	@$(FUZZ_EACH)
+
+## fuzz-long: each fuzz target for FUZZTIME (default 10m here); not part of check
+fuzz-long: FUZZTIME := $(if $(filter file,$(origin FUZZTIME)),10m,$(FUZZTIME))
+fuzz-long:
+	@$(FUZZ_EACH)
 
 ## bench: synthcast alone under load → bench/out/bench.jsonl and its section of BENCHMARKS.md (QUICK=1: a smoke run)
 bench:
@@ -86,3 +114,27 @@ bench-peers:
 
 clean:
 	rm -rf bin
+
+## install: bin/synthcast to $(DESTDIR)$(PREFIX)/bin and its systemd unit to $(DESTDIR)$(PREFIX)/lib/systemd/system (PREFIX=/usr/local)
+# PREFIX=/usr/local keeps a local install where dpkg owns nothing; systemd reads
+# units in /usr/local/lib/systemd/system, and a package build (PREFIX=/usr,
+# DESTDIR=debian/synthcast) gets /usr/lib/systemd/system. The unit's ExecStart
+# is pointed at $(PREFIX)/bin. Settings belong in `systemctl edit` drop-ins
+# under /etc/systemd/system, which a reinstall never overwrites. BIN is what is
+# installed; it is built first only if missing, so `sudo make install` after
+# `make build` needs no Go on root's PATH.
+PREFIX  ?= /usr/local
+BINDIR  ?= $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+BIN     ?= bin/synthcast
+.PHONY: install uninstall
+install:
+	@[ -x '$(BIN)' ] || $(MAKE) build
+	install -D -m 0755 '$(BIN)' '$(DESTDIR)$(BINDIR)/synthcast'
+	install -d '$(DESTDIR)$(UNITDIR)'
+	sed 's|^ExecStart=/usr/local/bin/synthcast |ExecStart=$(BINDIR)/synthcast |' deploy/systemd/synthcast.service > '$(DESTDIR)$(UNITDIR)/synthcast.service'
+	chmod 0644 '$(DESTDIR)$(UNITDIR)/synthcast.service'
+
+## uninstall: remove what install put (the streams in /var/lib/synthcast stay)
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/synthcast' '$(DESTDIR)$(UNITDIR)/synthcast.service'
