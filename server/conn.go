@@ -42,6 +42,7 @@ type conn struct {
 	*httpState
 	parser    *httpparse.Parser // nil while no request is being read
 	lis       *listener         // set when the connection became a /stream listener
+	sub       *subscriber       // set when the connection became an /events subscriber
 	closed    bool              // OnClose has run (gnet closes synchronously when a write fails)
 	inTraffic bool              // OnTraffic is running: OnClose must leave httpState to it
 
@@ -77,6 +78,8 @@ type httpState struct {
 	views    [][]byte      // scratch: a listener's head and burst
 	icyViews [][]byte      // scratch: the burst cut for ICY metadata
 	refs     []*batch      // scratch: the batches views point into
+	scratch  []byte        // scratch: a title before it is quoted into body
+	control  bool          // the request's id was a control token (lookupStream)
 }
 
 var (
@@ -170,6 +173,10 @@ func (s *transport) OnClose(gc gnet.Conn, _ error) gnet.Action {
 	if c.lis != nil {
 		s.hub.detach(c.lis)
 		c.lis = nil
+	}
+	if c.sub != nil {
+		s.hub.unsubscribe(c.sub)
+		c.sub = nil
 	}
 	s.wheelMu.Lock()
 	s.wheel.Cancel(&c.timer)
@@ -294,7 +301,7 @@ func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 	}
 	c.out = out[:0]
 	switch {
-	case c.lis != nil || !c.wait && consumed == len(buf) && action == gnet.None:
+	case c.lis != nil || c.sub != nil || !c.wait && consumed == len(buf) && action == gnet.None:
 		// A listener reads no more requests; a connection with no partial
 		// request and no answer pending needs no request state until its
 		// next bytes: an idle keep-alive connection holds only its conn.

@@ -35,7 +35,8 @@ type hub struct {
 	store store.Store
 
 	mu      sync.RWMutex
-	streams map[string]*Stream
+	streams map[string]*Stream // by control token
+	listen  map[string]*Stream // by listen token
 	// stored counts the streams stored or being created: the MaxStreams cap
 	// counts what is on disk, not only what the table shows.
 	stored atomic.Int64
@@ -54,6 +55,7 @@ type hub struct {
 	sessions    atomic.Int64 // streams rendering now (with at least one listener)
 	queuedTotal atomic.Int64 // bytes queued to all listeners, as last measured
 	inflight    atomic.Int64 // changes handed to the store, not yet reported
+	subs        subscribers  // /events connections
 }
 
 // dueStream is a stream timer that fired: its tick or its time-to-live.
@@ -85,6 +87,7 @@ func newHub(cfg Config) *hub {
 		store:   cfg.Store,
 		m:       cfg.Metrics,
 		streams: make(map[string]*Stream),
+		listen:  make(map[string]*Stream),
 		pool:    loop.NewPool(cfg.Workers, poolQueue),
 		sndbuf:  min(max(cfg.QueueBytes/4, 16<<10), 256<<10),
 	}
@@ -98,16 +101,25 @@ func newHub(cfg Config) *hub {
 // close stops the render pool. Loop and worker goroutines must be done.
 func (h *hub) close() { h.pool.Close() }
 
-// lookup returns the stream with token id, or nil. It does not retain id.
-// Safe from any goroutine.
-func (h *hub) lookup(id []byte) *Stream {
-	if len(id) != tokenLen {
-		return nil
-	}
+// lookup returns the stream with control or listen token id, or nil, and
+// whether id is its control token. It does not retain id. Safe from any
+// goroutine.
+func (h *hub) lookup(id []byte) (st *Stream, control bool) {
 	h.mu.RLock()
-	st := h.streams[string(id)] // no allocation: a map index converts in place
+	switch len(id) {
+	case tokenLen:
+		st, control = h.streams[string(id)], true // no allocation: a map index converts in place
+	case listenLen:
+		st = h.listen[string(id)]
+	}
 	h.mu.RUnlock()
-	return st
+	return st, control
+}
+
+// insert puts st in the table under both its tokens. Called with mu held.
+func (h *hub) insert(st *Stream) {
+	h.streams[st.id] = st
+	h.listen[st.listenID] = st
 }
 
 // streamCount is the number of streams stored (or being created).
@@ -162,13 +174,15 @@ func (h *hub) committed(ch *change) {
 		st.version, st.pendVer = 1, 1
 		st.mu.Unlock()
 		h.mu.Lock()
-		h.streams[st.id] = st
+		h.insert(st)
 		h.mu.Unlock()
 		h.scheduleTTL(st, time.Unix(0, ch.idle))
 	case ch.create:
 		h.stored.Add(-1)
 	default:
-		st.settle(ch, err)
+		if st.settle(ch, err) {
+			st.notify(&ch.params)
+		}
 	}
 	if err != nil {
 		ch.Err = fmt.Errorf("server: storing stream %s: %w", st.id, err)
@@ -193,10 +207,11 @@ func (h *hub) create(name string, p render.Params, ch *change) (completed bool, 
 		return false, ErrStreamLimit
 	}
 	now := h.now()
-	st := h.newStream(newToken(), name, now.UnixNano(), p)
+	id := newToken()
+	st := h.newStream(id, newListenToken(id), name, now.UnixNano(), p)
 	st.idle, st.pendIdle = now.UnixNano(), now.UnixNano() // nobody listens yet
 	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, now.UnixNano(), 0, true, nil
-	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.idle, name, &p)
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.idle, st.listenID, name, &p)
 	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, 1, false
 	return h.submit(ch), nil
 }
@@ -239,7 +254,7 @@ func (h *hub) apply(st *Stream, pairs []render.Pair, ch *change) (completed bool
 func (h *hub) prepare(st *Stream, ch *change, p render.Params, idle int64) {
 	st.pendVer++
 	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, idle, st.gen, false, nil
-	ch.buf = appendRecord(ch.buf[:0], st.epoch, idle, st.name, &p)
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, idle, st.listenID, st.name, &p)
 	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, st.pendVer, false
 }
 
@@ -287,6 +302,7 @@ func (h *hub) advance(now time.Time) {
 	due := h.due
 	h.due = h.due[:0]
 	h.wheelMu.Unlock()
+	h.ping(now)
 	for i, d := range due {
 		if d.tick {
 			if se := d.st.sess.Load(); se != nil {
@@ -358,6 +374,7 @@ func (h *hub) expire(st *Stream) {
 	h.mu.Lock()
 	if h.streams[st.id] == st {
 		delete(h.streams, st.id)
+		delete(h.listen, st.listenID)
 	}
 	h.mu.Unlock()
 	h.stored.Add(-1)
@@ -392,7 +409,7 @@ func (h *hub) submitJob(se *session, due time.Time) {
 // start over data that is there). Before the transport starts.
 func (h *hub) load() (loaded, expired int, err error) {
 	now := h.now()
-	var dead []string
+	var dead, rewrite []string
 	err = h.store.Load(func(rec store.Record) error {
 		r, err := parseRecord(rec.Value)
 		if err != nil {
@@ -409,9 +426,17 @@ func (h *hub) load() (loaded, expired int, err error) {
 			dead = append(dead, rec.Key)
 			return nil
 		}
-		st := h.newStream(rec.Key, r.name, r.epoch, r.params)
-		st.version, st.pendVer, st.pendIdle = rec.Version, rec.Version, r.idle
-		h.streams[st.id] = st
+		listenID := r.listenID
+		if listenID != "" && listenID[:routeKeyLen] != rec.Key[:routeKeyLen] {
+			return fmt.Errorf("stream %q: %w: its listen token has another routing key", rec.Key, errBadRecord)
+		}
+		if listenID == "" { // an older record: the stream gets its listen token now
+			listenID = newListenToken(rec.Key)
+			rewrite = append(rewrite, rec.Key)
+		}
+		st := h.newStream(rec.Key, listenID, r.name, r.epoch, r.params)
+		st.version, st.pendVer, st.pendIdle, st.idle = rec.Version, rec.Version, r.idle, r.idle
+		h.insert(st)
 		h.stored.Add(1)
 		h.scheduleTTL(st, time.Unix(0, idle))
 		return nil
@@ -421,6 +446,18 @@ func (h *hub) load() (loaded, expired int, err error) {
 	}
 	for _, k := range dead {
 		h.store.Write(&store.Op{Key: k, Delete: true, Done: h.deleted})
+	}
+	for _, k := range rewrite {
+		st := h.streams[k]
+		st.wmu.Lock()
+		st.mu.Lock()
+		ch := &change{done: h.touched}
+		h.prepare(st, ch, st.pend, st.pendIdle)
+		st.mu.Unlock()
+		if h.submit(ch) {
+			h.touched(ch)
+		}
+		st.wmu.Unlock()
 	}
 	return len(h.streams), len(dead), nil
 }

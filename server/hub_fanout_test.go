@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,13 @@ func (c *fakeConn) Writev(bs [][]byte) (int, error) {
 		n += len(b)
 	}
 	return n, nil
+}
+func (c *fakeConn) AsyncWrite(b []byte, cb gnet.AsyncCallback) error {
+	c.got = append(c.got, b...)
+	if cb != nil {
+		return cb(c, nil)
+	}
+	return nil
 }
 func (c *fakeConn) OutboundBuffered() int { return c.backlog }
 func (c *fakeConn) Fd() int               { return -1 }
@@ -160,7 +168,7 @@ func TestHubFanOutSyntheticTime(t *testing.T) {
 		t.Fatalf("after the last listener: session %v, %d sessions, %d listeners", st.sess.Load(), h.sessions.Load(), h.listeners.Load())
 	}
 	h.advance(clk.Add(time.Minute + time.Second))
-	if h.lookup([]byte(st.ID())) != nil {
+	if lookupControl(h, []byte(st.ID())) != nil {
 		t.Errorf("stream outlived its TTL after its last listener left")
 	}
 }
@@ -221,5 +229,40 @@ func TestHubTotalQueueBound(t *testing.T) {
 	}
 	if got := h.m.dropped[dropQueue].Get(); got != 0 {
 		t.Errorf("dropped at their own bound: %d; want 0", got)
+	}
+}
+
+// /events subscribers on synthetic time: an event per accepted change (none
+// for a refused one or a touch), a ping every 15 s and not more often, and
+// a subscriber that leaves too much unread is dropped.
+func TestHubEvents(t *testing.T) {
+	clk := newClock()
+	h := testHub(t, store.NewMemory(), clk, time.Hour)
+	st := mustCreate(t, h, "mode", "melody")
+	a, slow := &fakeConn{}, &fakeConn{backlog: eventQueueBytes + 1}
+	for _, c := range []*fakeConn{a, slow} {
+		if err := h.subscribe(st, &subscriber{gc: c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustApply(t, h, st, "tempo", "90")
+	var ch change
+	if _, err := h.apply(st, toPairs([]string{"tempo", "nope"}), &ch); err == nil {
+		t.Fatal("a bad tempo was accepted")
+	}
+	if n := strings.Count(string(a.got), "event: params\n"); n != 1 || !strings.Contains(string(a.got), `"tempo":90`) {
+		t.Fatalf("after one accepted change: %q", a.got)
+	}
+	if !slow.closed || !slow.reset {
+		t.Errorf("a subscriber %d bytes behind was not dropped", slow.backlog)
+	}
+	h.advance(clk.Add(eventPing))
+	h.advance(clk.Add(time.Second))
+	if n := strings.Count(string(a.got), ": ping\n\n"); n != 1 {
+		t.Errorf("%d pings in 16 s; want 1", n)
+	}
+	h.advance(clk.Add(eventPing))
+	if n := strings.Count(string(a.got), ": ping\n\n"); n != 2 {
+		t.Errorf("%d pings in 31 s; want 2", n)
 	}
 }

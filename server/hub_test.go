@@ -122,11 +122,11 @@ func TestHubExpiry(t *testing.T) {
 	h := testHub(t, mem, clk, time.Minute)
 	st := mustCreate(t, h)
 	h.advance(clk.Add(59 * time.Second))
-	if h.lookup([]byte(st.ID())) != st {
+	if lookupControl(h, []byte(st.ID())) != st {
 		t.Fatalf("stream gone after 59 s of a 1 min TTL")
 	}
 	h.advance(clk.Add(2 * time.Second))
-	if h.lookup([]byte(st.ID())) != nil || h.streamCount() != 0 {
+	if lookupControl(h, []byte(st.ID())) != nil || h.streamCount() != 0 {
 		t.Fatalf("stream still held after its TTL: count %d", h.streamCount())
 	}
 	if n := countRecords(t, mem); n != 0 {
@@ -155,10 +155,10 @@ func TestHubRestart(t *testing.T) {
 
 	clk.Add(6 * time.Minute) // old has been idle 11 min, keep 6
 	h2 := testHub(t, mem, clk, 10*time.Minute)
-	if h2.lookup([]byte(old.ID())) != nil {
+	if lookupControl(h2, []byte(old.ID())) != nil {
 		t.Errorf("a stream idle past its TTL was loaded")
 	}
-	got := h2.lookup([]byte(keep.ID()))
+	got := lookupControl(h2, []byte(keep.ID()))
 	if got == nil {
 		t.Fatalf("stream %s not loaded", keep.ID())
 	}
@@ -170,7 +170,7 @@ func TestHubRestart(t *testing.T) {
 	}
 	// The idle clock was persisted: 4 more minutes and it expires.
 	h2.advance(clk.Add(4*time.Minute + time.Second))
-	if h2.lookup([]byte(keep.ID())) != nil {
+	if lookupControl(h2, []byte(keep.ID())) != nil {
 		t.Errorf("loaded stream outlived the TTL counted from its last listener")
 	}
 }
@@ -310,7 +310,7 @@ func TestHubTempoAnchor(t *testing.T) {
 		t.Errorf("a second later: step %v at 120 bpm, %v at 60 bpm; want slower", a, b)
 	}
 	h2 := testHub(t, mem, clk, time.Hour)
-	if got := h2.lookup([]byte(st.ID())); got == nil || *got.Params() != *after {
+	if got := lookupControl(h2, []byte(st.ID())); got == nil || *got.Params() != *after {
 		t.Errorf("after restart: %v; want %v", got, after)
 	}
 }
@@ -378,4 +378,13 @@ func TestHubConcurrentChangesOneStream(t *testing.T) {
 	if v != 1+workers*each {
 		t.Errorf("version after %d changes = %d; want %d", workers*each, v, 1+workers*each)
 	}
+}
+
+// lookupControl is hub.lookup of a control token, for tests.
+func lookupControl(h *hub, id []byte) *Stream {
+	st, control := h.lookup(id)
+	if st != nil && !control {
+		panic("lookupControl: a listen token")
+	}
+	return st
 }

@@ -32,7 +32,8 @@ func prepareStreams(tb testing.TB, dir string, n int) {
 		p.Seed = uint64(i)
 		wg.Add(1)
 		inFlight <- struct{}{}
-		s.Write(&store.Op{Key: newToken(), Value: appendRecord(nil, now, now, "", &p), Version: 1, Done: func(op *store.Op) {
+		id := newToken()
+		s.Write(&store.Op{Key: id, Value: appendRecord(nil, now, now, newListenToken(id), "", &p), Version: 1, Done: func(op *store.Op) {
 			if op.Err != nil {
 				mu.Lock()
 				failed = op.Err

@@ -50,15 +50,18 @@ const (
 	routeParams
 	routeStream
 	routeHealthz
+	routeKeys
+	routeEvents
+	routePage  // the web player's files
 	routeOther // no such route, or a request that did not parse
 	numRoutes
 )
 
-var routeNames = [numRoutes]string{"/create_stream", "/set_param", "/params", "/stream", "/healthz", "other"}
+var routeNames = [numRoutes]string{"/create_stream", "/set_param", "/params", "/stream", "/healthz", "/keys", "/events", "page", "other"}
 
 // statusCodes are the statuses the server sends, in the requests counter's
 // order; anything else counts as the last, "other".
-var statusCodes = [...]int{200, 204, 400, 403, 404, 405, 408, 413, 414, 417, 431, 500, 501, 503, 505}
+var statusCodes = [...]int{200, 204, 304, 400, 403, 404, 405, 408, 413, 414, 417, 431, 500, 501, 503, 505}
 
 const numStatuses = len(statusCodes) + 1
 
@@ -143,7 +146,12 @@ func (m *Metrics) registerGauges(s *Server) {
 	h := s.hub
 	g := func(name string, f func() float64) { m.set.NewGauge(name, f) }
 	g("synthcast_connections", func() float64 { return float64(s.tr.conns.Load()) })
-	g("synthcast_listeners", func() float64 { return float64(h.listeners.Load()) })
+	g("synthcast_listeners", func() float64 { return float64(h.listeners.Load()) }) // /stream and /events
+	g("synthcast_event_subscribers", func() float64 {
+		h.subs.mu.Lock()
+		defer h.subs.mu.Unlock()
+		return float64(len(h.subs.set))
+	})
 	g("synthcast_listener_queued_bytes", func() float64 { return float64(h.queuedTotal.Load()) })
 	g("synthcast_streams", func() float64 { return float64(h.streamCount()) })
 	g("synthcast_streams_rendering", func() float64 { return float64(h.sessions.Load()) })

@@ -75,7 +75,7 @@ func TestMetricsRequestStatuses(t *testing.T) {
 	for _, code := range []int{200, 404, 503, 299} {
 		m.request(routeParams, code)
 	}
-	for i, want := range map[int]uint64{0: 1, 4: 1, 13: 1, len(statusCodes): 1} {
+	for i, want := range map[int]uint64{0: 1, 5: 1, 14: 1, len(statusCodes): 1} {
 		if got := m.requests[routeParams][i].Get(); got != want {
 			t.Errorf("requests[params][%d] = %d; want %d", i, got, want)
 		}

@@ -13,14 +13,16 @@ import (
 //	byte 0      record format, recordFormat
 //	bytes 1–8   epoch: unix ns of the timeline's zero (big-endian int64)
 //	bytes 9–16  idle: unix ns the last listener left; 0 while one was attached
-//	byte 17     n, the length of the stream's name (format 2 on)
-//	bytes 18–   the name, n bytes of UTF-8 (checkName's rules)
+//	bytes 17–46 the listen token, 30 characters (format 3 on)
+//	byte  n     the length of the stream's name (format 2 on)
+//	then        the name, n bytes of UTF-8 (checkName's rules)
 //	then        the parameters, render's binary encoding (with the melody anchor)
 //
-// Format 1 had no name: it is read as a stream without one. About 90 bytes:
-// the store's ~512 bytes of disk per stream leave room.
+// Format 1 had no name and formats 1 and 2 no listen token: such a record
+// reads as a stream without a name, and gets a listen token at load. About
+// 120 bytes: the store's ~512 bytes of disk per stream leave room.
 const (
-	recordFormat = 2
+	recordFormat = 3
 	recordHead   = 17
 )
 
@@ -30,15 +32,17 @@ var errBadRecord = errors.New("bad stream record")
 // streamRecord is a decoded record.
 type streamRecord struct {
 	epoch, idle int64
+	listenID    string
 	name        string
 	params      render.Params
 }
 
 // appendRecord appends the record of a stream to dst.
-func appendRecord(dst []byte, epoch, idle int64, name string, p *render.Params) []byte {
+func appendRecord(dst []byte, epoch, idle int64, listenID, name string, p *render.Params) []byte {
 	dst = append(dst, recordFormat)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(epoch))
 	dst = binary.BigEndian.AppendUint64(dst, uint64(idle))
+	dst = append(dst, listenID...)
 	dst = append(dst, byte(len(name)))
 	dst = append(dst, name...)
 	return p.AppendBinary(dst)
@@ -50,7 +54,7 @@ func parseRecord(b []byte) (streamRecord, error) {
 	if len(b) < recordHead {
 		return r, fmt.Errorf("%w: %d bytes, want at least %d", errBadRecord, len(b), recordHead)
 	}
-	if b[0] != 1 && b[0] != recordFormat {
+	if b[0] < 1 || b[0] > recordFormat {
 		return r, fmt.Errorf("%w: format %d, want 1 to %d", errBadRecord, b[0], recordFormat)
 	}
 	r.epoch = int64(binary.BigEndian.Uint64(b[1:]))
@@ -59,6 +63,15 @@ func parseRecord(b []byte) (streamRecord, error) {
 		return r, fmt.Errorf("%w: epoch %d, idle %d", errBadRecord, r.epoch, r.idle)
 	}
 	rest := b[recordHead:]
+	if b[0] >= 3 {
+		if len(rest) < listenLen {
+			return r, fmt.Errorf("%w: listen token cut short", errBadRecord)
+		}
+		if !isToken(rest[:listenLen]) {
+			return r, fmt.Errorf("%w: listen token is not URL-safe text", errBadRecord)
+		}
+		r.listenID, rest = string(rest[:listenLen]), rest[listenLen:]
+	}
 	if b[0] >= 2 {
 		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
 			return r, fmt.Errorf("%w: name cut short", errBadRecord)
@@ -75,4 +88,14 @@ func parseRecord(b []byte) (streamRecord, error) {
 	}
 	r.params = p
 	return r, nil
+}
+
+// isToken reports whether b is all URL-safe base64 characters.
+func isToken(b []byte) bool {
+	for _, c := range b {
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 	"unsafe"
@@ -13,6 +15,8 @@ func statusText(code int) string {
 	switch code {
 	case 200:
 		return "OK"
+	case 304:
+		return "Not Modified"
 	case 400:
 		return "Bad Request"
 	case 404:
@@ -148,4 +152,59 @@ func appendPreflight(dst, date []byte, flags respFlags) []byte {
 		dst = append(dst, "\r\nConnection: keep-alive"...)
 	}
 	return append(dst, "\r\n\r\n"...)
+}
+
+// appendCached appends a response for a fixed document (the key table, the
+// page's files): 200 with its type, ETag, no-cache (revalidate each time)
+// and the body unless HEAD, or 304 with the ETag alone when the client's
+// If-None-Match holds it.
+func appendCached(dst, date []byte, flags respFlags, ifNoneMatch []byte, contentType, etag string, body []byte) []byte {
+	status := 200
+	if len(ifNoneMatch) > 0 && etagMatch(ifNoneMatch, etag) {
+		status = 304
+	}
+	dst = append(dst, "HTTP/1.1 "...)
+	dst = strconv.AppendInt(dst, int64(status), 10)
+	if status == 304 {
+		dst = append(dst, " Not Modified"...)
+	} else {
+		dst = append(dst, " OK"...)
+	}
+	dst = append(dst, "\r\nServer: synthcast\r\nDate: "...)
+	dst = append(dst, date...)
+	dst = append(dst, "\r\nETag: "...)
+	dst = append(dst, etag...)
+	dst = append(dst, "\r\nCache-Control: no-cache\r\nAccess-Control-Allow-Origin: *"...)
+	if status == 200 {
+		dst = append(dst, "\r\nContent-Type: "...)
+		dst = append(dst, contentType...)
+		dst = append(dst, "\r\nContent-Length: "...)
+		dst = strconv.AppendInt(dst, int64(len(body)), 10)
+	}
+	switch {
+	case flags&respClose != 0:
+		dst = append(dst, "\r\nConnection: close"...)
+	case flags&respKeepAlive != 0:
+		dst = append(dst, "\r\nConnection: keep-alive"...)
+	}
+	dst = append(dst, "\r\n\r\n"...)
+	if status == 200 && flags&respHead == 0 {
+		dst = append(dst, body...)
+	}
+	return dst
+}
+
+// etagMatch reports whether an If-None-Match value lists etag (or is "*"),
+// comparing weakly as RFC 9110 §13.1.2 says: W/ prefixes are ignored.
+func etagMatch(inm []byte, etag string) bool {
+	for len(inm) > 0 {
+		var tag []byte
+		tag, inm, _ = bytes.Cut(inm, []byte(","))
+		tag = bytes.TrimSpace(tag)
+		tag = bytes.TrimPrefix(tag, []byte("W/"))
+		if string(tag) == "*" || string(tag) == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
 }

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 
 	"github.com/synthcast/synthcast/httpparse"
@@ -57,6 +59,10 @@ func (s *transport) routeRequest(c *conn, out []byte) (_ []byte, closeAfter bool
 		handle, c.route = s.handleHealth, routeHealthz
 	case "/stream":
 		c.route = routeStream
+	case "/events":
+		c.route = routeEvents
+	case "/keys":
+		handle, c.route = s.handleKeys, routeKeys
 	case "*": // OPTIONS * (the parser allows asterisk-form with OPTIONS only)
 		c.route = routeOther
 		return appendPreflight(out, *s.date.Load(), flags), closeAfter
@@ -74,9 +80,14 @@ func (s *transport) routeRequest(c *conn, out []byte) (_ []byte, closeAfter bool
 	default:
 		return s.appendError(out, 405, flags|respAllow, "method not allowed"), closeAfter
 	}
-	if handle == nil { // /stream: a listener's connection ends the stream, not the response
-		out, streamClose := s.handleStream(c, out, flags)
-		return out, streamClose || closeAfter && c.lis == nil
+	if handle == nil { // /stream, /events: the client's leaving ends the response
+		var streamClose bool
+		if c.route == routeStream {
+			out, streamClose = s.handleStream(c, out, flags)
+		} else {
+			out, streamClose = s.handleEvents(c, out, flags)
+		}
+		return out, streamClose || closeAfter && c.lis == nil && c.sub == nil
 	}
 	return handle(c, out, flags), closeAfter
 }
@@ -86,14 +97,28 @@ func (s *transport) respond(c *conn, out []byte, flags respFlags) []byte {
 	return appendJSONResponse(out, 200, *s.date.Load(), flags, c.body)
 }
 
-// setStreamBody sets c.body to {"id": ..., ["name": ...,] "params": {...}}.
-func (c *conn) setStreamBody(id, name string, p *render.Params) {
+// setStreamBody sets c.body to the JSON of a stream as its token's holder
+// may see it: {"id", "listen_id", "role": "control", "name"?, "title",
+// "params"} for the control token, {"id", "role": "listen", "name"?,
+// "title", "params"} for the listen token (never the control token).
+func (c *conn) setStreamBody(st *Stream, control bool, p *render.Params) {
 	b := append(c.body[:0], `{"id":`...)
-	b = appendJSONString(b, id)
-	if name != "" {
-		b = append(b, `,"name":`...)
-		b = appendJSONString(b, name)
+	if control {
+		b = appendJSONString(b, st.id)
+		b = append(b, `,"listen_id":`...)
+		b = appendJSONString(b, st.listenID)
+		b = append(b, `,"role":"control"`...)
+	} else {
+		b = appendJSONString(b, st.listenID)
+		b = append(b, `,"role":"listen"`...)
 	}
+	if st.name != "" {
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, st.name)
+	}
+	c.scratch = appendTitle(c.scratch[:0], st.name, p)
+	b = append(b, `,"title":`...)
+	b = appendJSONBytes(b, c.scratch)
 	b = append(b, `,"params":`...)
 	b = p.AppendJSON(b)
 	c.body = append(b, '}')
@@ -125,7 +150,8 @@ func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 	}
 	if flags&respHead != 0 {
 		// HEAD never has a side effect: the head a GET would get, no stream.
-		c.setStreamBody(newToken(), string(name), &p)
+		id := newToken()
+		c.setStreamBody(&Stream{id: id, listenID: newListenToken(id), name: string(name)}, true, &p)
 		return s.respond(c, out, flags)
 	}
 	completed, err := s.hub.create(string(name), p, c.change())
@@ -136,11 +162,15 @@ func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 }
 
 // handleSetParam serves /set_param?id=TOKEN&key=value[&key2=value2…]: all
-// pairs apply together or none does, answered once stored.
+// pairs apply together or none does, answered once stored. A listen token
+// gets 403.
 func (s *transport) handleSetParam(c *conn, out []byte, flags respFlags) []byte {
 	st, out, ok := s.lookupStream(c, out, flags)
 	if !ok {
 		return out
+	}
+	if !c.control {
+		return s.appendError(out, 403, flags, "a listen token cannot change the stream; use its control token")
 	}
 	c.pairs = c.pairs[:0]
 	for i := range c.req.NumParams() {
@@ -162,7 +192,7 @@ func (s *transport) handleSetParam(c *conn, out []byte, flags respFlags) []byte 
 		if err != nil {
 			return s.appendParamError(c, out, flags, err)
 		}
-		c.setStreamBody(st.ID(), st.name, &p)
+		c.setStreamBody(st, true, &p)
 		return s.respond(c, out, flags)
 	}
 	completed, err := s.hub.apply(st, c.pairs, c.change())
@@ -208,7 +238,7 @@ func (s *transport) answerChange(c *conn, out []byte, flags respFlags) []byte {
 		s.log.Warn("a change was not stored", "err", ch.Err)
 		return s.appendError(out, 503, flags, "the change could not be stored; nothing changed")
 	}
-	c.setStreamBody(st.ID(), st.name, &ch.params)
+	c.setStreamBody(st, true, &ch.params)
 	return s.respond(c, out, flags)
 }
 
@@ -218,7 +248,7 @@ func (s *transport) handleParams(c *conn, out []byte, flags respFlags) []byte {
 	if !ok {
 		return out
 	}
-	c.setStreamBody(st.ID(), st.name, st.Params())
+	c.setStreamBody(st, c.control, st.Params())
 	return s.respond(c, out, flags)
 }
 
@@ -229,7 +259,8 @@ func (s *transport) handleHealth(c *conn, out []byte, flags respFlags) []byte {
 }
 
 // lookupStream finds the stream named by the request's single id parameter,
-// or appends the error response (400 missing or repeated id, 404 unknown).
+// its control or listen token (c.control says which), or appends the error
+// response (400 missing or repeated id, 404 unknown).
 func (s *transport) lookupStream(c *conn, out []byte, flags respFlags) (*Stream, []byte, bool) {
 	var id []byte
 	n := 0
@@ -245,7 +276,8 @@ func (s *transport) lookupStream(c *conn, out []byte, flags respFlags) (*Stream,
 	case n > 1:
 		return nil, s.appendError(out, 400, flags, "id given more than once"), false
 	}
-	st := s.hub.lookup(id)
+	st, control := s.hub.lookup(id)
+	c.control = control
 	if st == nil {
 		return nil, s.appendError(out, 404, flags, "unknown stream id"), false
 	}
@@ -288,4 +320,19 @@ func (s *transport) appendParamError(c *conn, out []byte, flags respFlags, err e
 	}
 	c.body = append(body, '}')
 	return appendJSONResponse(out, 400, *s.date.Load(), flags, c.body)
+}
+
+// keysJSON and keysETag are /keys' body, render's parameter table, and its
+// ETag: fixed for the life of the binary.
+var keysJSON, keysETag = func() ([]byte, string) {
+	b := render.AppendKeysJSON(nil)
+	sum := sha256.Sum256(b)
+	return b, `"` + hex.EncodeToString(sum[:8]) + `"`
+}()
+
+// handleKeys serves /keys: the parameter table as JSON (name, kind, range
+// or choices, default, unit, doc, allowed, and create_only: whether it may
+// change only at /create_stream), with an ETag.
+func (s *transport) handleKeys(c *conn, out []byte, flags respFlags) []byte {
+	return appendCached(out, *s.date.Load(), flags, c.req.Header("If-None-Match"), "application/json", keysETag, keysJSON)
 }

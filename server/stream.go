@@ -19,11 +19,12 @@ import (
 // while mu is held, never the other way round (advance collects due streams
 // under wheelMu and handles them after releasing it).
 type Stream struct {
-	id    string
-	hub   *hub
-	name  string // given at creation (icy-name, the title's lead); may be empty
-	epoch int64  // unix ns of the timeline's zero: the stream's creation
-	rate  int    // sample rate, Hz (fixed at creation)
+	id       string // control token
+	listenID string // listen token
+	hub      *hub
+	name     string // given at creation (icy-name, the title's lead); may be empty
+	epoch    int64  // unix ns of the timeline's zero: the stream's creation
+	rate     int    // sample rate, Hz (fixed at creation)
 
 	// title is the ICY metadata block of the committed params. Safe from
 	// any goroutine.
@@ -34,6 +35,7 @@ type Stream struct {
 	params atomic.Pointer[render.Params]
 
 	sess atomic.Pointer[session] // the render session; nil while no listener
+	subs []*subscriber           // /events connections; mu
 	n    atomic.Int32            // listeners, readable without mu
 
 	mu      sync.Mutex
@@ -64,10 +66,11 @@ type Stream struct {
 	ttlTimer  loop.Timer // in the wheel while no listener is attached; wheelMu
 }
 
-// newStream returns a stream of h with token id, name, timeline epoch (unix
-// ns) and parameters p, not yet in the table.
-func (h *hub) newStream(id, name string, epoch int64, p render.Params) *Stream {
-	st := &Stream{id: id, hub: h, name: name, epoch: epoch, rate: p.SampleRate, pend: p}
+// newStream returns a stream of h with control and listen tokens id and
+// listenID, name, timeline epoch (unix ns) and parameters p, not yet in the
+// table.
+func (h *hub) newStream(id, listenID, name string, epoch int64, p render.Params) *Stream {
+	st := &Stream{id: id, listenID: listenID, hub: h, name: name, epoch: epoch, rate: p.SampleRate, pend: p}
 	st.params.Store(&p)
 	st.title.Store(newICYBlock(appendTitle(nil, name, &p)))
 	st.tickTimer.Value = st
@@ -87,22 +90,26 @@ func (st *Stream) frameAt(t time.Time) int64 {
 // order, so every write before ch has been answered, and every one after
 // it, built on it, fails its version check (those are of an older
 // generation and change nothing more). Any goroutine; takes mu.
-func (st *Stream) settle(ch *change, err error) {
+func (st *Stream) settle(ch *change, err error) (changed bool) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if err == nil {
 		if v := ch.op.Version; v > st.version {
 			st.version, st.idle = v, ch.idle
+			old := st.params.Load()
 			np := ch.params
 			st.params.Store(&np)
-			st.title.Store(newICYBlock(appendTitle(nil, st.name, &np)))
+			if changed = np != *old; changed {
+				st.title.Store(newICYBlock(appendTitle(nil, st.name, &np)))
+			}
 		}
-		return
+		return changed
 	}
 	if ch.gen == st.gen {
 		st.gen++
 		st.pendVer, st.pend, st.pendIdle = st.version, *st.params.Load(), st.idle
 	}
+	return false
 }
 
 // ID is the stream's token.
