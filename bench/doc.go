@@ -1,8 +1,9 @@
 // Command bench is synthcast's load-test tool: it measures what listeners of
 // an endless MP3 stream experience under load, how fast the control routes
-// answer, and how long a parameter change takes to be heard. It works
-// against synthcast and, for listening and latency, against any HTTP MP3
-// stream (an Icecast mount fed by Liquidsoap, say), so the two can be
+// answer, how long a parameter change takes to be heard, and how long the
+// server takes to serve again after a restart over its stored streams. It
+// works against synthcast and, for listening and latency, against any HTTP
+// MP3 stream (an Icecast mount fed by Liquidsoap, say), so the two can be
 // compared on the same machine. It uses only the standard library and
 // render's frame-header parser, and connects only to 127.0.0.0/8.
 //
@@ -11,6 +12,7 @@
 //	go run ./bench control -url http://127.0.0.1:8000 -route set_param -c 100 -duration 10s
 //	go run ./bench latency -url http://127.0.0.1:8000 -n 10
 //	go run ./bench latency -stream-url URL -set-cmd-silence CMD -set-cmd-sound CMD
+//	go run ./bench restart -bin bin/synthcast -streams 100000 -restarts 3
 //
 // Every mode prints a human summary on stderr (and, when stderr is a
 // terminal, a progress line about once a second) and one JSON object as the
@@ -31,7 +33,11 @@
 // use, and from one address it made the client, not the server, the
 // bottleneck of a fast ramp.
 // control refuses more than 10000 connections or an hour; latency more than
-// 1000 repetitions, and bounds each one (-timeout).
+// 1000 repetitions, and bounds each one (-timeout). restart refuses more
+// than 1000000 streams, 20 restarts or an hour (-timeout bounds the whole
+// run), gives each start a minute to serve and each stop 30 s before
+// SIGKILL, and stops the servers it started by their PID whatever happens
+// (an interrupt included; the child also gets SIGTERM if bench dies).
 //
 // # listen
 //
@@ -144,4 +150,82 @@
 //
 // Per repetition, and min/p50/max over them; timeouts counts repetitions
 // with no change seen within -timeout.
+//
+// # restart
+//
+// Runs the server binary (-bin) itself, on 127.0.0.1:0 (the address is read
+// back from its "listening" log line) and no admin listener, with
+// -store bolt over -data-dir
+// (absent or empty; by default a temporary directory, removed at the end),
+// -max-streams N and -stream-ttl 24h, so no stream expires during the run.
+// First it creates N streams over -c keep-alive connections, each writing
+// -pipeline /create_stream requests at once and reading their answers (a
+// connection waits for each create's commit, so the connections, not the
+// pipeline, make the commits' groups); a non-2xx answer is asked again.
+// /healthz must then count N streams. The server is stopped with SIGTERM,
+// and started again -restarts times over the same directory; each time,
+// /healthz must count N streams and the server's log must say it loaded N.
+//
+//   - serving_ms: from just before exec to the first 200 answer of
+//     GET /healthz (polled every millisecond once the address is logged):
+//     how long a restarted server keeps its listeners and its control
+//     routes waiting. The issue's goal: under 1000 ms at 100000 streams
+//     (goal.serving_met: every restart of the run).
+//   - listening_ms: from exec to the "listening" log line (the listener is
+//     open). load_ms: the server's own figure for loading every stored
+//     stream (took= of its "streams loaded" line, to the millisecond);
+//     loaded and expired are that line's counts, served the count /healthz
+//     gave.
+//   - stop_ms: from SIGTERM to the process's exit (the store drains its
+//     queue and closes first); create.stop_ms is the same after the creates.
+//   - data_file_bytes: the size of DATA/synthcast.db after the creates and
+//     the stop; data_alloc_bytes what the file takes on disk (its blocks);
+//     bytes_per_stream = data_file_bytes / N. The issue's goal: at most 512
+//     (goal.disk_met). A small N is dominated by the file's minimum size.
+//   - rss_kib: the server's VmRSS just after its first 200: the memory the
+//     loaded streams take.
+//   - create: streams created, their rate (created over the time from the
+//     first request to the last answer) and the non-2xx answers retried.
+//
+// Per restart, and min/p50/max over them.
+//
+// # Durable control plane (the scripts' store section)
+//
+// `make bench` and `make bench-peers` (section store, bench/peers/lib.sh)
+// run wrk with the control scripts (create_stream.lua; set_param.lua, all on
+// one stream) at the control case's threads, connections and duration,
+// keep-alive, against nginx `return 200` and against a fresh synthcast per
+// case with -store bolt (a data directory of the run) and with -store
+// memory. The figures that are not wrk's own:
+//
+//   - 2xx/s: wrk's requests/s times the share of answers that were 200 (a
+//     503 is a change the server could not store). ÷ nginx: 2xx/s over
+//     nginx's requests/s with the same script in the same run.
+//   - the commit seen from outside: with -store bolt a 200 for
+//     /create_stream or /set_param is sent only once the change is in a
+//     committed, fsynced transaction shared by many requests (group
+//     commit), so the latency of those rows (wrk's p50, p90, p99) is that of
+//     a durable change; bolt − memory is what waiting for the commit adds.
+//     commits/s at least: 2xx/s over wrk's connections, since each
+//     connection has one request in flight, so a commit holds at most one
+//     write per connection.
+//   - the commit seen from inside: the server's /metrics (its admin
+//     listener, on a port of the run) read just before and just after the
+//     wrk run. commits/s: synthcast_store_commits_total's increase over the
+//     time between the two reads; writes / commit: the increase of
+//     synthcast_store_committed_writes_total over that of the commits;
+//     commit ms mean: synthcast_store_commit_seconds' sum over its count
+//     (increases); commit ms p50 ≤ and p99 ≤: the smallest bucket bound of
+//     that histogram (0.5, 1, 2, 5, 10 ms, …) holding half, or 99%, of the
+//     run's commits: an upper bound, not a value.
+//   - BenchmarkBoltWrite (`go test -run '^$' -bench BoltWrite ./store/`, in
+//     the gobench section): the store alone, with 1, 16 or 256 writers that
+//     each wait for their write to be durable before the next, as an HTTP
+//     handler does; writes/s and commits/s per second of wall clock,
+//     writes/s ÷ commits/s the writes a commit carried.
+//   - server CPU µs / request: the server's utime+stime (/proc/PID/stat,
+//     nginx's master and workers summed) over the wrk run, per request.
+//   - after the /create_stream case: the streams the server holds
+//     (/healthz), its VmRSS, and with bolt the data file's size and blocks
+//     once the server has stopped; per stream, each over the streams.
 package main

@@ -62,7 +62,7 @@ var listenRE = regexp.MustCompile(`msg=listening addr=(127\.0\.0\.1:\d+)`)
 // the test ends and returns its base URL and PID.
 func startServer(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(buildServer(t), append([]string{"-listen", "127.0.0.1:0", "-store", "memory"}, args...)...)
+	cmd := exec.Command(buildServer(t), append([]string{"-listen", "127.0.0.1:0", "-admin-listen", "", "-store", "memory"}, args...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -40,8 +40,9 @@ modes:
   listen   many MP3 listeners: failures, head time, TTFB, burst, lead, stalls, sync
   control  keep-alive load on /create_stream or /set_param: requests/s, latency
   latency  time from a parameter change to the changed audio at a real-time listener
+  restart  time from exec to serving over N stored streams, and disk per stream
 
-Every target must be on 127.0.0.0/8. The last line on stdout is one JSON object.
+Every target must be on 127.0.0.0/8 (restart runs its own server there). The last line on stdout is one JSON object.
 `
 
 // run runs one mode. stdout receives the final JSON line only; stderr the
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runControl(ctx, args, stdout, stderr)
 	case "latency":
 		return runLatency(ctx, args, stdout, stderr)
+	case "restart":
+		return runRestart(ctx, args, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stderr, usage)
 		return flag.ErrHelp

@@ -6,10 +6,18 @@
 #   latency  a /set_param heard: default pacing, then tuned -prebuffer/-tick
 #            (with a stall check at TUNED_LISTENERS listeners)
 #   control  /set_param under wrk (keep-alive) and `bench control`, /create_stream
-#   gobench  go test -bench over the hot paths (httpparse, render, loop, server)
+#   store    the durable control plane: /create_stream and /set_param under wrk
+#            against -store bolt (a data dir of the run) and -store memory, and
+#            nginx `return 200` in the same run (nginx-light from Debian if
+#            missing; the nginx rows say "skipped" if it cannot be installed)
+#   restart  `bench restart`: exec to serving over RESTART_STREAMS stored
+#            streams (RESTART_K restarts each), and disk per stream
+#   gobench  go test -bench over the hot paths (httpparse, render, loop,
+#            server) and the store (writes/s and commits/s of group commit)
 #
 # Results: bench/out/bench.jsonl, then BENCHMARKS.md is regenerated
-# (bench/peers/mdgen.sh; the side-by-side section of make bench-peers is kept).
+# (bench/peers/mdgen.sh; the side-by-side section of make bench-peers is kept,
+# and so are the parts of this section that SECTIONS left out).
 # Every size and duration is an environment variable (defaults below);
 # QUICK=1 makes everything tiny for a smoke test. SECTIONS picks sections.
 set -euo pipefail
@@ -21,8 +29,9 @@ if [ "${QUICK:-0}" = 1 ]; then
 	: "${UNIQUE_KS:=8 16}" "${UNIQUE_RAMP:=1s}" "${UNIQUE_DURATION:=5s}"
 	: "${LATENCY_N:=3}" "${TUNED_LISTENERS:=100}" "${TUNED_DURATION:=5s}"
 	: "${CONTROL_DURATION:=3s}" "${GOBENCH_TIME:=100ms}"
+	: "${RESTART_STREAMS:=1000}" "${RESTART_K:=2}"
 fi
-: "${SECTIONS:=listen unique latency control gobench}"
+: "${SECTIONS:=listen unique latency control store restart gobench}"
 : "${LISTEN_COUNTS:=1000 5000 10000 19000}"
 : "${LISTEN_STREAMS:=10}"
 : "${LISTEN_RAMP:=10s}"
@@ -39,15 +48,26 @@ fi
 : "${CONTROL_CONNS:=100}"
 : "${CONTROL_THREADS:=2}"
 : "${CONTROL_DURATION:=10s}"
-: "${GOBENCH_PKGS:=httpparse render loop server}"
+: "${STORE_MAX_STREAMS:=10000000}"  # -max-streams in the store section: every create kept
+: "${RESTART_STREAMS:=10000 100000}" # streams stored before the restarts (the goal is stated at 100000)
+: "${RESTART_K:=3}"                  # restarts measured per stream count
+: "${RESTART_CONNS:=32}"             # connections creating the streams
+: "${RESTART_PIPELINE:=16}"          # create requests written at once per connection
+: "${RESTART_TIMEOUT:=10m}"          # bound of one `bench restart`
+: "${GOBENCH_PKGS:=httpparse render loop server store}"
 : "${PORT_BASE:=18100}"
 
 bp_init bench
 bp_raise_nofile
 bp_apt jq curl ffmpeg wrk
+case " $SECTIONS " in
+*" store "*) bp_apt_try nginx-light || bp_log "nginx-light could not be installed: the store section runs without nginx" ;;
+esac
 bp_build
 bp_machine
 bp_pick_port P_SC "$PORT_BASE"
+bp_pick_port P_NGINX $((P_SC + 1))
+bp_pick_port P_ADMIN $((P_NGINX + 1))
 
 SC_MAX_LISTENERS=19000
 for n in $LISTEN_COUNTS $TUNED_LISTENERS; do
@@ -99,6 +119,23 @@ section_control() {
 	bp_stop "$SC_PID"
 }
 
+section_store() {
+	bp_store_section store
+}
+
+section_restart() {
+	local n shown
+	for n in $RESTART_STREAMS; do
+		# The report shows the command line the result gives; this one stands in for a failed run.
+		BP_SERVER="bin/synthcast -listen 127.0.0.1:0 -admin-listen= -store bolt -data-dir DATA -max-streams $n -stream-ttl 24h (DATA: a fresh temporary directory)"
+		shown="$BENCH_SHOWN restart -bin bin/synthcast -streams $n -restarts $RESTART_K -c $RESTART_CONNS -pipeline $RESTART_PIPELINE -timeout $RESTART_TIMEOUT -json"
+		BP_SHOWN_CMD=$shown bp_case "$(jq -nc --argjson n "$n" '{section:"restart", system:"synthcast", store:"bolt", streams:$n}')" \
+			"restart-$n" $(($(bp_secs "$RESTART_TIMEOUT") + 30)) \
+			"$BENCH" restart -bin "$SYNTHCAST" -streams "$n" -restarts "$RESTART_K" -c "$RESTART_CONNS" \
+			-pipeline "$RESTART_PIPELINE" -timeout "$RESTART_TIMEOUT" -json
+	done
+}
+
 section_gobench() {
 	BP_SERVER=""
 	# shellcheck disable=SC2086
@@ -107,8 +144,8 @@ section_gobench() {
 
 for s in $SECTIONS; do
 	case $s in
-	listen | unique | latency | control | gobench) "section_$s" ;;
-	*) bp_die "unknown section $s (listen unique latency control gobench)" ;;
+	listen | unique | latency | control | store | restart | gobench) "section_$s" ;;
+	*) bp_die "unknown section $s (listen unique latency control store restart gobench)" ;;
 	esac
 done
 bp_finish

@@ -11,9 +11,13 @@
 #                Icecast vs synthcast /set_param (defaults, then tuned
 #                -prebuffer/-tick, with a stall check at TUNED_LISTENERS)
 #   (d) control  wrk keep-alive on /set_param vs nginx `return 200`
+#   (e) store    the durable control plane: wrk keep-alive on /create_stream and
+#                /set_param against synthcast -store bolt (a data dir of the
+#                run) and -store memory, vs nginx `return 200` (bp_store_section,
+#                shared with make bench)
 #
-# Installs what is missing from Debian (icecast2, liquidsoap, nginx-light, wrk,
-# ffmpeg, jq, curl), builds bin/synthcast and the load-test command (./bench),
+# Installs what the chosen sections need and is missing from Debian (icecast2,
+# liquidsoap, nginx-light, wrk, ffmpeg, jq, curl), builds bin/synthcast and the load-test command (./bench),
 # raises the open-files limit to the hard limit, and runs everything on
 # 127.0.0.1, each server started and stopped by its PID.
 #
@@ -26,7 +30,8 @@
 # Every size and duration is an environment variable (see the defaults below;
 # about 14 minutes on 2 cores). QUICK=1 makes everything tiny for a smoke test
 # (about 2 minutes) and writes to bench/out/quick/ (its own BENCHMARKS.md there).
-# SECTIONS picks sections (default "listen unique latency control"). BENCH_OUT
+# SECTIONS picks sections (default "listen unique latency control store"); the
+# report keeps the other sections' text from earlier runs. BENCH_OUT
 # and BENCH_MD redirect the results and the report; BENCH_BIN=path uses a
 # prebuilt load-test command instead of building ./bench.
 set -euo pipefail
@@ -39,7 +44,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 	: "${LATENCY_N:=3}" "${TUNED_LISTENERS:=100}" "${TUNED_DURATION:=5s}"
 	: "${CONTROL_DURATION:=3s}"
 fi
-: "${SECTIONS:=listen unique latency control}"
+: "${SECTIONS:=listen unique latency control store}"
 : "${LISTEN_COUNTS:=1000 5000}"     # listener counts run on both sides …
 : "${LISTEN_MAX:=19000}"            # … and this one (synthcast's -max-listeners default)
 : "${LISTEN_STREAMS:=10}"           # programmes the listeners are spread over
@@ -57,6 +62,7 @@ fi
 : "${CONTROL_CONNS:=100}"           # wrk -c
 : "${CONTROL_THREADS:=2}"           # wrk -t
 : "${CONTROL_DURATION:=10s}"        # wrk -d
+: "${STORE_MAX_STREAMS:=10000000}"  # synthcast -max-streams in (e): every create kept
 : "${ICECAST_BURST_SIZE:=65535}"    # Debian's default burst-size
 : "${ICECAST_QUEUE_SIZE:=524288}"   # Debian's default queue-size (512 KiB)
 : "${ICECAST_CLIENTS:=20000}"       # Debian's default is 100
@@ -64,7 +70,11 @@ fi
 
 bp_init peers
 bp_raise_nofile
-bp_apt jq curl ffmpeg wrk nginx-light icecast2 liquidsoap
+# Only what the chosen sections use.
+PKGS=(jq curl)
+case " $SECTIONS " in *" listen "* | *" unique "* | *" latency "*) PKGS+=(ffmpeg icecast2 liquidsoap) ;; esac
+case " $SECTIONS " in *" control "* | *" store "*) PKGS+=(wrk nginx-light) ;; esac
+bp_apt "${PKGS[@]}"
 bp_build
 bp_machine
 
@@ -74,7 +84,8 @@ bp_pick_port P_ICE $((P_SC + 1))
 bp_pick_port P_HARBOR $((P_ICE + 1))
 bp_pick_port P_CTL $((P_HARBOR + 1))
 bp_pick_port P_NGINX $((P_CTL + 1))
-bp_log "ports: synthcast $P_SC, icecast $P_ICE, harbor $P_HARBOR, harbor control $P_CTL, nginx $P_NGINX"
+bp_pick_port P_ADMIN $((P_NGINX + 1))
+bp_log "ports: synthcast $P_SC (admin $P_ADMIN), icecast $P_ICE, harbor $P_HARBOR, harbor control $P_CTL, nginx $P_NGINX"
 
 # Fresh per run; Liquidsoap reads the source password from its environment.
 ICE_SRC_PW=$(bp_secret)
@@ -247,25 +258,23 @@ section_latency() {
 section_control() {
 	bp_synthcast_set_param wrk-synthcast control-synthcast
 
-	local dir="$BP_RUN/nginx"
-	mkdir -p "$dir"
-	sed -e "s|@DIR@|$dir|g; s|@PORT@|$P_NGINX|; s|@WORKERS@|$(nproc)|" "$BP_PEERS/nginx.conf.tmpl" >"$dir/nginx.conf"
-	bp_start nginx nginx -p "$dir" -c "$dir/nginx.conf"
-	local ng_pid=$BP_LAST_PID
-	BP_SERVER="nginx -c nginx.conf (bench/peers/nginx.conf.tmpl, $(nproc) workers, port $P_NGINX)"
-	if bp_wait_http "http://127.0.0.1:$P_NGINX/" 10 "$ng_pid"; then
-		bp_wrk_set_param '{"section":"control","system":"nginx","route":"return 200","tool":"wrk"}' wrk-nginx "http://127.0.0.1:$P_NGINX"
+	if bp_nginx_start nginx "$P_NGINX"; then
+		BP_WRK_PIDS=$NG_PIDS bp_wrk_set_param '{"section":"control","system":"nginx","route":"return 200","tool":"wrk"}' wrk-nginx "http://127.0.0.1:$P_NGINX"
+		bp_stop "$NG_PID"
 	else
-		cat "$BP_RUN/nginx.log" >&2
-		bp_record '{"section":"control","system":"nginx","error":"nginx did not start"}'
+		bp_record "$(jq -nc --arg e "$BP_SKIP" '{section:"control", system:"nginx", error:$e}')"
 	fi
-	bp_stop "$ng_pid"
+}
+
+# --- (e) the durable control plane -------------------------------------------------
+section_store() {
+	bp_store_section store
 }
 
 for s in $SECTIONS; do
 	case $s in
-	listen | unique | latency | control) "section_$s" ;;
-	*) bp_die "unknown section $s (listen unique latency control)" ;;
+	listen | unique | latency | control | store) "section_$s" ;;
+	*) bp_die "unknown section $s (listen unique latency control store)" ;;
 	esac
 done
 bp_finish

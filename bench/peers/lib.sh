@@ -62,8 +62,9 @@ bp_cleanup() {
 		cp "$BP_JSONL" "$BP_OUT/$BP_SUITE.partial.jsonl"
 		bp_log "run failed (exit $rc): partial results in $BP_OUT/$BP_SUITE.partial.jsonl, logs in $BP_RUN"
 		if [ "${BENCH_KEEP_PARTIAL:-0}" = 1 ]; then
-			jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" --argjson rc "$rc" \
-				'{case: "run", seconds: $s, quick: ($q == "1"), partial: true, exit: $rc}' >>"$BP_OUT/$BP_SUITE.partial.jsonl"
+			jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" --argjson rc "$rc" --arg sec "${SECTIONS:-}" \
+				'{case: "run", seconds: $s, quick: ($q == "1"), partial: true, exit: $rc,
+				  sections: ($sec | split(" ") | map(select(. != "")))}' >>"$BP_OUT/$BP_SUITE.partial.jsonl"
 			mv "$BP_OUT/$BP_SUITE.partial.jsonl" "$BP_OUT/$BP_SUITE.jsonl"
 			"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD" && bp_log "$BP_MD regenerated from the partial results"
 		fi
@@ -184,20 +185,27 @@ bp_raise_nofile() {
 	bp_log "open files limit: $BP_NOFILE"
 }
 
-# bp_apt PKG...: install the Debian packages that are missing (apt-get update first).
+# bp_apt PKG...: install the Debian packages that are missing (apt-get update
+# first), or stop the run.
 bp_apt() {
+	bp_apt_try "$@" || bp_die "apt-get install $* failed"
+}
+
+# bp_apt_try PKG...: install the Debian packages that are missing; non-zero
+# (the tail of apt's log on stderr) if that failed.
+bp_apt_try() {
 	local missing=() p
 	for p in "$@"; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 	done
 	[ ${#missing[@]} = 0 ] && return 0
 	bp_log "installing from Debian: ${missing[*]}"
-	$SUDO apt-get update -qq
+	$SUDO apt-get update -qq || return 1
 	# icecast2's postinst asks debconf questions: answer none, keep the defaults.
 	$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
 		"${missing[@]}" >"$BP_RUN/apt.log" 2>&1 ||
-		{ tail -20 "$BP_RUN/apt.log" >&2; bp_die "apt-get install ${missing[*]} failed"; }
+		{ tail -20 "$BP_RUN/apt.log" >&2; return 1; }
 }
 
 # bp_build: bin/synthcast and the load-test command (BENCH_BIN overrides the latter).
@@ -286,7 +294,8 @@ bp_probe() {
 	[ "$ok" = true ]
 }
 
-# bp_machine: one "machine" record (CPU, memory, kernel, versions).
+# bp_machine: one "machine" record (CPU, memory, kernel, versions, and the
+# load average at the start: other work on the machine skews every figure).
 bp_machine() {
 	local model mem kernel gov ice liq ng wrkv
 	model=$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
@@ -301,17 +310,18 @@ bp_machine() {
 	# bench has just rewritten when make bench-peers follows it.
 	bp_record "$(jq -nc --arg cpu "$model" --arg n "$(nproc)" --arg mem "$mem" --arg k "$kernel" \
 		--arg go "$gov" --arg ice "$ice" --arg liq "$liq" --arg nginx "$ng" --arg wrk "$wrkv" \
-		--arg nofile "$(ulimit -n)" --arg commit "$(cd "$BP_ROOT" && git rev-parse --short HEAD 2>/dev/null)" \
+		--arg nofile "$(ulimit -n)" --arg load "$(cut -d' ' -f1-3 /proc/loadavg)" --arg commit "$(cd "$BP_ROOT" && git rev-parse --short HEAD 2>/dev/null)" \
 		--arg dirty "$(cd "$BP_ROOT" && git --no-optional-locks status --porcelain -- . ':(exclude)BENCHMARKS.md' 2>/dev/null | grep -q . && echo yes || echo no)" \
 		'{case: "machine", nproc: ($n|tonumber), cpu: $cpu, memory: $mem, kernel: $k, go: $go,
-		  icecast: $ice, liquidsoap: $liq, nginx: $nginx, wrk: $wrk, nofile: $nofile,
+		  icecast: $ice, liquidsoap: $liq, nginx: $nginx, wrk: $wrk, nofile: $nofile, load: $load,
 		  commit: $commit, dirty: $dirty}')"
 }
 
 # bp_finish: publish this run's results and regenerate BENCHMARKS.md.
 bp_finish() {
-	bp_record "$(jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" \
-		'{case: "run", seconds: $s, quick: ($q == "1")}')"
+	bp_record "$(jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" --arg sec "${SECTIONS:-}" \
+		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
+		'{case: "run", seconds: $s, quick: ($q == "1"), sections: ($sec | split(" ") | map(select(. != ""))), load: $load}')"
 	mv "$BP_JSONL" "$BP_OUT/$BP_SUITE.jsonl"
 	rm -f "$BP_OUT/$BP_SUITE.partial.jsonl"
 	BP_JSONL=""
@@ -322,12 +332,30 @@ bp_finish() {
 # --- synthcast -------------------------------------------------------------
 
 # bp_synthcast_start NAME PORT ARGS...: start bin/synthcast on 127.0.0.1:PORT;
-# PID in SC_PID.
+# PID in SC_PID. Unless ARGS name a -data-dir or -store memory, the streams are
+# kept in a fresh directory of the run's, $BP_RUN/data-NAME (RUN/data-NAME in
+# the report): never in the repository's ./data, and never carried over from
+# an earlier server (its streams would count against -max-streams). Unless
+# ARGS name one, the admin listener (/metrics) is on 127.0.0.1:$P_ADMIN.
 bp_synthcast_start() {
 	local name=$1 port=$2
 	shift 2
+	local a own=0 admin=0
+	for a in "$@"; do
+		case $a in
+		-data-dir | -data-dir=* | --data-dir | --data-dir=* | memory) own=1 ;;
+		-admin-listen | -admin-listen=* | --admin-listen | --admin-listen=*) admin=1 ;;
+		esac
+	done
+	if [ $own = 0 ]; then
+		rm -rf "$BP_RUN/data-$name"
+		set -- "$@" -data-dir "$BP_RUN/data-$name"
+	fi
+	# The admin listener (/metrics) on this run's port, not the fixed default.
+	[ $admin = 1 ] || set -- "$@" -admin-listen "127.0.0.1:$P_ADMIN"
 	bp_start "$name" "$SYNTHCAST" -listen "127.0.0.1:$port" "$@"
 	BP_SERVER="bin/synthcast -listen 127.0.0.1:$port${*:+ $*}"
+	BP_SERVER=${BP_SERVER//"$BP_RUN"/RUN}
 	SC_PID=$BP_LAST_PID
 	bp_wait_http "http://127.0.0.1:$port/healthz" 20 "$SC_PID" ||
 		{ tail -20 "$BP_RUN/$name.log" >&2; bp_die "synthcast did not start"; }
@@ -389,10 +417,111 @@ bp_wrk_set_param() {
 bp_synthcast_set_param() {
 	bp_synthcast_start synthcast "$P_SC"
 	BP_STREAM_ID=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
-	bp_wrk_set_param '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' "$1" "http://127.0.0.1:$P_SC"
+	BP_WRK_PIDS=$SC_PID BP_WRK_METRICS="http://127.0.0.1:$P_ADMIN/metrics" \
+		bp_wrk_set_param '{"section":"control","system":"synthcast","route":"/set_param","tool":"wrk"}' "$1" "http://127.0.0.1:$P_SC"
 	bp_case '{"section":"control","system":"synthcast","route":"/set_param","tool":"bench"}' "$2" "$(bp_control_timeout)" \
 		"$BENCH" control -url "http://127.0.0.1:$P_SC" -route set_param -c "$CONTROL_CONNS" -duration "$CONTROL_DURATION" -pid "$SC_PID" -json
 	bp_stop "$SC_PID"
+}
+
+# bp_nginx_start NAME PORT: nginx `return 200` (nginx.conf.tmpl, one worker per
+# core) on 127.0.0.1:PORT, config and logs in $BP_RUN/NAME; PID (the master's)
+# in NG_PID, the master's and workers' in NG_PIDS. Returns non-zero, the
+# reason in BP_SKIP, if nginx is not installed or did not start.
+bp_nginx_start() {
+	local name=$1 port=$2 dir="$BP_RUN/$1"
+	NG_PID="" NG_PIDS="" BP_SKIP=""
+	if ! command -v nginx >/dev/null; then
+		BP_SKIP="skipped: nginx is not installed (Debian's nginx-light could not be installed)"
+		return 1
+	fi
+	mkdir -p "$dir"
+	sed -e "s|@DIR@|$dir|g; s|@PORT@|$port|; s|@WORKERS@|$(nproc)|" "$BP_PEERS/nginx.conf.tmpl" >"$dir/nginx.conf"
+	bp_start "$name" nginx -p "$dir" -c "$dir/nginx.conf"
+	NG_PID=$BP_LAST_PID
+	BP_SERVER="nginx -c nginx.conf (bench/peers/nginx.conf.tmpl, $(nproc) workers, port $port)"
+	if ! bp_wait_http "http://127.0.0.1:$port/" 10 "$NG_PID"; then
+		cat "$BP_RUN/$name.log" >&2
+		bp_stop "$NG_PID"
+		BP_SKIP="nginx did not start"
+		return 1
+	fi
+	NG_PIDS="$NG_PID $(pgrep -P "$NG_PID" | tr '\n' ' ')"
+}
+
+# --- the durable control plane (section "store") ------------------------------
+
+# bp_store_wrk META TAG BASE_URL ROUTE: one wrk case of the store section, with
+# the control plane's script for ROUTE (create_stream or set_param, the latter
+# on the stream BP_STREAM_ID) and its settings.
+bp_store_wrk() {
+	local meta=$1 tag=$2 url=$3 route=$4
+	meta=$(jq -c --argjson t "$CONTROL_THREADS" --argjson c "$CONTROL_CONNS" --arg d "$CONTROL_DURATION" \
+		--argjson m "$STORE_MAX_STREAMS" '. + {threads: $t, conns: $c, duration: $d, max_streams: $m}' <<<"$meta")
+	if [ "$route" = create_stream ]; then
+		bp_wrk_case "$meta" "$tag" "$(bp_control_timeout)" \
+			-t"$CONTROL_THREADS" -c"$CONTROL_CONNS" -d"$CONTROL_DURATION" --latency -s bench/create_stream.lua "$url"
+	else
+		bp_wrk_case "$meta" "$tag" "$(bp_control_timeout)" \
+			-t"$CONTROL_THREADS" -c"$CONTROL_CONNS" -d"$CONTROL_DURATION" --latency -s bench/set_param.lua "$url" -- "$BP_STREAM_ID"
+	fi
+}
+
+# bp_store_section PREFIX: /create_stream and /set_param under wrk (the control
+# section's scripts and settings), against nginx `return 200` on P_NGINX and
+# against synthcast on P_SC with -store bolt (its data dir in this run's
+# scratch dir, removed after) and -store memory, -max-streams
+# STORE_MAX_STREAMS, a fresh server per case. After each /create_stream case,
+# one "data" record: streams held, server RSS, and for bolt the data file's
+# size. Records go to section "store"; PREFIX names the logs.
+bp_store_section() {
+	local p=$1 st route data
+	local -a args
+	# A 22-character token, as synthcast's, so nginx gets requests of the same size.
+	BP_STREAM_ID=AAAAAAAAAAAAAAAAAAAAAA
+	if bp_nginx_start "$p-nginx" "$P_NGINX"; then
+		for route in create_stream set_param; do
+			BP_WRK_PIDS=$NG_PIDS bp_store_wrk "$(jq -nc --arg r "/$route" '{section:"store", system:"nginx", route:$r, tool:"wrk"}')" \
+				"$p-nginx-$route" "http://127.0.0.1:$P_NGINX" "$route"
+		done
+		bp_stop "$NG_PID"
+	else
+		for route in create_stream set_param; do
+			bp_record "$(jq -nc --arg r "/$route" --arg e "$BP_SKIP" '{section:"store", system:"nginx", route:$r, tool:"wrk", error:$e}')"
+		done
+		bp_log "store: $BP_SKIP"
+	fi
+	for st in bolt memory; do
+		for route in create_stream set_param; do
+			data="$BP_RUN/$p-data-$route"
+			args=(-store "$st" -max-streams "$STORE_MAX_STREAMS" -stream-ttl 24h)
+			[ "$st" = bolt ] && args+=(-data-dir "$data")
+			bp_synthcast_start "$p-synthcast-$st-$route" "$P_SC" "${args[@]}"
+			if [ "$route" = set_param ]; then
+				BP_STREAM_ID=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
+			fi
+			BP_WRK_PIDS=$SC_PID BP_WRK_METRICS="http://127.0.0.1:$P_ADMIN/metrics" bp_store_wrk \
+				"$(jq -nc --arg st "$st" --arg r "/$route" '{section:"store", system:"synthcast", store:$st, route:$r, tool:"wrk"}')" \
+				"$p-synthcast-$st-$route" "http://127.0.0.1:$P_SC" "$route"
+			if [ "$route" = create_stream ]; then
+				local streams rss file=null alloc=null
+				streams=$(curl -s --max-time 10 "http://127.0.0.1:$P_SC/healthz" | jq .streams) || streams=null
+				rss=$(bp_rss_kib "$SC_PID")
+				bp_stop "$SC_PID"
+				if [ "$st" = bolt ] && [ -f "$data/synthcast.db" ]; then
+					file=$(stat -c %s "$data/synthcast.db")
+					alloc=$(($(stat -c %b "$data/synthcast.db") * $(stat -c %B "$data/synthcast.db")))
+				fi
+				bp_record "$(jq -nc --arg st "$st" --argjson n "${streams:-null}" --argjson rss "$rss" \
+					--argjson f "$file" --argjson a "$alloc" \
+					'{section:"store", case:"data", store:$st, streams:$n, rss_kib:$rss, file_bytes:$f, alloc_bytes:$a}')"
+			else
+				bp_stop "$SC_PID"
+			fi
+			rm -rf "$data"
+		done
+	done
+	BP_WRK_PIDS=""
 }
 
 # bp_secs DURATION: a Go-style duration (250ms, 30s, 2m, 1m30s) in whole
@@ -438,16 +567,100 @@ bp_wrk_json() {
 	}' "$1"
 }
 
-# bp_wrk_case META NAME SECONDS WRK_ARGS...: run wrk (bounded) and record its figures.
+# bp_cpu_ticks PID...: user+system CPU of the processes, in clock ticks
+# (fields 14 and 15 of /proc/PID/stat, counted after the command name).
+bp_cpu_ticks() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# bp_rss_kib PID...: summed VmRSS of the processes, in KiB.
+bp_rss_kib() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || v=0
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+
+# bp_store_metrics URL: the store series of synthcast's /metrics at URL as one
+# JSON object {t, commits, writes, failures, sum_s, count, le: {bound: count}}
+# (t: when read, in seconds), or nothing if they cannot be read.
+bp_store_metrics() {
+	local t
+	t=$(date +%s.%N)
+	curl -s --max-time 5 "$1" 2>/dev/null | awk -v t="$t" '
+	/^synthcast_store_commits_total / { c = $2 }
+	/^synthcast_store_committed_writes_total / { w = $2 }
+	/^synthcast_store_commit_failures_total / { f = $2 }
+	/^synthcast_store_commit_seconds_sum / { s = $2 }
+	/^synthcast_store_commit_seconds_count / { n = $2 }
+	/^synthcast_store_commit_seconds_bucket\{le="/ {
+		le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le)
+		b = b (b == "" ? "" : ",") "\"" le "\":" $2
+	}
+	END {
+		if (c == "") exit 1
+		printf "{\"t\":%s,\"commits\":%s,\"writes\":%s,\"failures\":%s,\"sum_s\":%s,\"count\":%s,\"le\":{%s}}\n", t, c, w + 0, f + 0, s + 0, n + 0, b
+	}'
+}
+
+# BP_JQ_COMMITS: jq, over {a, b} (two bp_store_metrics snapshots), the
+# commits between them: per second, writes per commit, the mean commit time
+# and the bucket bounds (ms) that hold the median and the 99th percentile.
+# shellcheck disable=SC2016
+BP_JQ_COMMITS='
+  (.b.commits - .a.commits) as $c | (.b.t - .a.t) as $dt | (.b.count - .a.count) as $n
+  | ([.b.le | to_entries[] | {le: .key, n: (.value - (.a.le[.key] // 0))}]
+     | map(. + {ms: (if .le == "+Inf" then null else (.le | tonumber) * 1000 end)}) | sort_by(.ms // 1e18)) as $h
+  | def q(p): ($h | map(select(.n >= p * $n)) | first | if . == null then null elif .ms == null then "+Inf" else .ms end);
+  {commits: $c, seconds: $dt, commits_per_s: (if $dt > 0 then $c / $dt else null end),
+   writes_per_commit: (if $c > 0 then (.b.writes - .a.writes) / $c else null end),
+   failures: (.b.failures - .a.failures),
+   commit_ms: {mean: (if $n > 0 then (.b.sum_s - .a.sum_s) / $n * 1000 else null end),
+     p50_le: (if $n > 0 then q(0.5) else null end), p99_le: (if $n > 0 then q(0.99) else null end)}}'
+
+# bp_wrk_case META NAME SECONDS WRK_ARGS...: run wrk (bounded) and record its
+# figures. With BP_WRK_PIDS (server PIDs), their CPU over the run and RSS at
+# its end go in result.server as `bench control` reports them; with
+# BP_WRK_METRICS (synthcast's /metrics URL), the store's commits over the run
+# go in result.server.commits (BP_JQ_COMMITS).
 bp_wrk_case() {
 	local meta=$1 name=$2 secs=$3
 	shift 3
 	meta=$(bp_meta "$meta")
 	local shown="wrk $*"
 	bp_log "run $name: $shown"
-	local rc=0 res
+	local rc=0 res t0=0 t1=0 rss=0
+	local -a pids
+	read -r -a pids <<<"${BP_WRK_PIDS:-}"
+	local m0="" m1="" commits=null
+	[ -z "${BP_WRK_METRICS:-}" ] || m0=$(bp_store_metrics "$BP_WRK_METRICS") || m0=""
+	[ ${#pids[@]} = 0 ] || t0=$(bp_cpu_ticks "${pids[@]}")
 	bp_run "$name" "$secs" wrk "$@" || rc=$?
+	if [ ${#pids[@]} != 0 ]; then
+		t1=$(bp_cpu_ticks "${pids[@]}")
+		rss=$(bp_rss_kib "${pids[@]}")
+	fi
+	[ -z "$m0" ] || m1=$(bp_store_metrics "$BP_WRK_METRICS") || m1=""
+	if [ -n "$m1" ]; then
+		commits=$(jq -nc --argjson a "$m0" --argjson b "$m1" "{a: \$a, b: \$b} | $BP_JQ_COMMITS") || commits=null
+	fi
 	if res=$(bp_wrk_json "$BP_RUN/$name.out"); then
+		if [ ${#pids[@]} != 0 ]; then
+			res=$(jq -c --argjson d "$((t1 - t0))" --argjson hz "$(getconf CLK_TCK)" --argjson rss "$rss" \
+				--arg pids "${pids[*]}" \
+				'. + {server: {pids: ($pids | split(" ") | map(tonumber)), cpu_s: ($d / $hz), rss_kib: $rss,
+				  cpu_per_request_us: (if .requests > 0 then ($d / $hz) / .requests * 1e6 else null end)}}' <<<"$res")
+		fi
+		if [ "$commits" != null ]; then
+			res=$(jq -c --argjson c "$commits" '.server = ((.server // {}) + {commits: $c})' <<<"$res")
+		fi
 		bp_record "$(jq -c --arg cmd "$shown" --argjson r "$res" '. + {cmd: $cmd, result: $r}' <<<"$meta")"
 		bp_log "  → $res"
 	else

@@ -5,6 +5,12 @@
 # of the last runs: OUT_DIR/bench.jsonl (make bench) and OUT_DIR/peers.jsonl
 # (make bench-peers). A section whose .jsonl is absent is kept as it stands in
 # the existing BENCHMARKS.md, so one target never erases the other's figures.
+# Within a section, each subsection (listen, unique, latency, control, store,
+# ...) sits between <!-- BEGIN suite:sub | stamp --> and <!-- END suite:sub -->,
+# the stamp naming the run it comes from: a run that did not cover a
+# subsection (SECTIONS="store", say) keeps the existing text, and says so
+# under its heading when it comes from another run. A report written before
+# these markers is read by its headings (legacy_map below).
 # Needs jq (Debian's jq 1.6 is enough).
 set -euo pipefail
 out=${1:?usage: mdgen.sh OUT_DIR BENCHMARKS.md}
@@ -28,6 +34,7 @@ def machine(all):
   | (all | map(select(.case == "run")) | last) as $r
   | if $m == null then "" else
     "Run " + (($r.time // $m.time // "?") | tostring) + " in " + (($r.seconds // "?") | tostring) + " s"
+    + (if $r.sections then " (SECTIONS=\"" + ($r.sections | join(" ")) + "\")" else "" end)
     + (if $r.quick then " (**QUICK=1 smoke run: tiny sizes, figures not meaningful**)" else "" end)
     + (if $r.partial then " (**partial: the run failed with exit " + ($r.exit | tostring) + "**)" else "" end)
     + ", commit `" + ($m.commit // "?") + "`" + (if $m.dirty == "yes" then " (work tree modified)" else "" end) + ".\n\n"
@@ -40,7 +47,9 @@ def machine(all):
     + (if $m.liquidsoap != "" then row(["Liquidsoap", $m.liquidsoap]) + "\n" else "" end)
     + (if $m.nginx != "" then row(["nginx", $m.nginx]) + "\n" else "" end)
     + (if $m.wrk != "" then row(["wrk", $m.wrk]) + "\n" else "" end)
-    + row(["open files (ulimit -n)", $m.nofile]) + "\n\n"
+    + row(["open files (ulimit -n)", $m.nofile]) + "\n"
+    + (if $m.load then row(["load average 1 / 5 / 15 min, at start / end", ($m.load | gsub(" "; " / ")) + " — " + (($r.load // "?") | gsub(" "; " / "))]) + "\n" else "" end)
+    + "\n"
     + "Servers, Liquidsoap and the load generator all share these cores, over loopback.\n"
   end;
 def cmds(list): if (list | length) == 0 then "" else
@@ -86,6 +95,83 @@ def control_cells: if .error then [err, "", "", "", "", ""] else
    (((res.non_2xx // res.non2xx // 0) | tostring) + " / " + ((res.errors // 0) | tostring)),
    (res.server.cpu_per_request_us | fmt(2))] end;
 def control_head(cells): head(cells + ["requests/s", "latency ms p50", "p99", "max", "non-2xx / errors", "server CPU µs / request"]);
+def stamp(all; peers):
+  (all | map(select(.case == "machine")) | last) as $m
+  | (all | map(select(.case == "run")) | last) as $r
+  | "run " + (($r.time // $m.time // "?") | tostring) + ", commit " + ($m.commit // "?")
+    + ", " + ($m.cpu // "?") + " × " + (($m.nproc // "?") | tostring) + " (nproc)"
+    + (if peers and ($m.icecast // "") != "" then ", " + $m.icecast else "" end)
+    + (if peers and ($m.liquidsoap // "") != "" then ", " + $m.liquidsoap else "" end);
+def sections(all): (all | map(select(.case == "run")) | last | .sections) // null;
+def mib: if . == null then null else . / 1048576 end;
+def ok_rps: res | if .rps == null then null
+  elif (.requests // 0) > 0 then .rps * (.requests - (.non_2xx // 0)) / .requests else .rps end;
+def minus(a; b): if (a | type) == "number" and (b | type) == "number" then a - b else null end;
+def store_sub(all; heading):
+  (all | map(select(.section == "store" and .case == null))) as $S
+  | (all | map(select(.section == "store" and .case == "data"))) as $D
+  | def pick(route; sys; st): $S | map(select(.route == route and .system == sys and (st == null or .store == st))) | last;
+  def nginx(route): pick(route; "nginx"; null);
+  if ($S | length) == 0 then "" else
+  ($S | map(select(.system == "synthcast")) | .[0] // $S[0]) as $f
+  | pick("/set_param"; "synthcast"; "bolt") as $sb | pick("/set_param"; "synthcast"; "memory") as $sm
+  | pick("/create_stream"; "synthcast"; "bolt") as $cb | pick("/create_stream"; "synthcast"; "memory") as $cm
+  | heading + "\n\n"
+  + "wrk -t" + (($f.threads // "?") | tostring) + " -c" + (($f.conns // "?") | tostring) + " -d" + ($f.duration // "?")
+  + ", keep-alive, the control plane'"'"'s scripts (`bench/create_stream.lua`; `bench/set_param.lua`, all on one stream), "
+  + "a fresh server per row: synthcast with `-store bolt` (the default: a 200 is sent once the change is in a committed, "
+  + "fsynced transaction, many requests sharing one commit), its `-data-dir` in the run'"'"'s temporary directory (RUN), "
+  + "and with `-store memory`; `-max-streams " + (($f.max_streams // "?") | tostring) + "` so that every create is kept. "
+  + "nginx `return 200` (`bench/peers/nginx.conf.tmpl`), measured in the same run with the same scripts, is the yardstick. "
+  + "*2xx/s*: answers 200 per second (a 503 is a change that was not stored); *÷ nginx*: 2xx/s over nginx'"'"'s requests/s "
+  + "for the same script. Every figure is defined in `bench/doc.go` (\"Durable control plane\").\n\n"
+  + (if $sb == null or $sm == null then "" else
+    "In this run, /set_param: " + (($sb | ok_rps) | fmt(0)) + " 2xx/s durable (" + ratio($sb | ok_rps; nginx("/set_param").result.rps)
+    + " of nginx), " + (($sm | ok_rps) | fmt(0)) + " in memory (" + ratio($sm | ok_rps; nginx("/set_param").result.rps) + "); "
+    + "/create_stream: " + (($cb | ok_rps) | fmt(0)) + " durable (" + ratio($cb | ok_rps; nginx("/create_stream").result.rps)
+    + "), " + (($cm | ok_rps) | fmt(0)) + " in memory (" + ratio($cm | ok_rps; nginx("/create_stream").result.rps) + ").\n\n" end)
+  + head(["route", "system", "store", "requests/s", "2xx/s", "÷ nginx", "latency ms p50", "p90", "p99", "max",
+      "non-2xx / errors", "server CPU µs / request"]) + "\n"
+  + (["/create_stream", "/set_param"] | map(. as $rt | [nginx($rt), pick($rt; "synthcast"; "bolt"), pick($rt; "synthcast"; "memory")]
+      | map(select(. != null)) | map(. as $x | row([$rt, .system, (.store // "–")]
+        + (if .error then [err, "", "", "", "", "", "", "", ""] else
+          [(res.rps | fmt(0)), (ok_rps | fmt(0)), ratio(ok_rps; nginx($rt).result.rps),
+           (res.latency_ms.p50 | fmt(3)), (res.latency_ms.p90 | fmt(3)), (res.latency_ms.p99 | fmt(3)), (res.latency_ms.max | fmt(2)),
+           (((res.non_2xx // 0) | tostring) + " / " + ((res.errors // 0) | tostring)),
+           (res.server.cpu_per_request_us | fmt(2))] end)))) | flatten | join("\n")) + "\n\n"
+  + ([$cb, $sb, $cm, $sm] | map(select(. != null and .error == null))) as $K
+  | (if ($K | length) == 0 then "" else
+    "The commit. Seen from outside: the latency of the rows above runs from wrk'"'"'s request to the 200, which with "
+    + "`-store bolt` is sent only after the group commit that holds the change; `-store memory` is the same path with no "
+    + "disk, so *bolt − memory* is what waiting for the commit adds (scheduling noise on shared cores can make it negative). "
+    + "Seen from inside: the server'"'"'s own `/metrics` (admin listener), read before and after each run: "
+    + "`synthcast_store_commits_total`, `synthcast_store_committed_writes_total` and the `synthcast_store_commit_seconds` "
+    + "histogram, whose buckets (0.5, 1, 2, 5, 10 ms, …) bound the median and the 99th percentile from above. "
+    + "*commits/s at least* is the check from outside: each connection has one request in flight, so a commit holds at most "
+    + "one write per connection (2xx/s ÷ connections). `BenchmarkBoltWrite` in the Go benchmarks gives the store'"'"'s own "
+    + "writes/s and commits/s with a fixed number of writers.\n\n"
+    + head(["route", "store", "latency ms p50", "p90", "p99", "2xx/s", "commits/s", "writes / commit", "commit ms mean",
+        "commit ms p50 ≤", "p99 ≤", "commits/s at least"]) + "\n"
+    + ($K | map(. as $x | (if .store == "bolt" then res.server.commits else null end) as $c | row([.route, .store,
+        (res.latency_ms.p50 | fmt(3)), (res.latency_ms.p90 | fmt(3)), (res.latency_ms.p99 | fmt(3)), (ok_rps | fmt(0)),
+        ($c.commits_per_s | fmt(0)), ($c.writes_per_commit | fmt(1)), ($c.commit_ms.mean | fmt(3)),
+        ($c.commit_ms.p50_le | fmt(1)), ($c.commit_ms.p99_le | fmt(1)),
+        (if .store == "bolt" and (.conns | type) == "number" then ($x | ok_rps) / .conns else null end | fmt(0))])) | join("\n")) + "\n"
+    + ([["/create_stream", $cb, $cm], ["/set_param", $sb, $sm]] | map(select(.[1] != null and .[2] != null
+        and .[1].error == null and .[2].error == null))
+      | map(row([.[0], "bolt − memory",
+        (minus(.[1].result.latency_ms.p50; .[2].result.latency_ms.p50) | fmt(3)),
+        (minus(.[1].result.latency_ms.p90; .[2].result.latency_ms.p90) | fmt(3)),
+        (minus(.[1].result.latency_ms.p99; .[2].result.latency_ms.p99) | fmt(3)), "", "", "", "", "", "", ""]))
+      | join("\n")) + "\n\n" end)
+  + (if ($D | length) == 0 then "" else
+    "What the /create_stream rows left (counted before the server was stopped with SIGTERM, the data file measured after):\n\n"
+    + head(["store", "streams", "data file MiB", "on disk MiB", "bytes / stream", "server RSS MiB", "RSS bytes / stream"]) + "\n"
+    + ($D | map(row([.store, (.streams | fmt(0)), (.file_bytes | mib | fmt(1)), (.alloc_bytes | mib | fmt(1)),
+        (if .file_bytes and (.streams // 0) > 0 then .file_bytes / .streams else null end | fmt(0)),
+        ((.rss_kib // null) | if . == null then null else . / 1024 end | fmt(1)),
+        (if .rss_kib and (.streams // 0) > 0 then .rss_kib * 1024 / .streams else null end | fmt(0))])) | join("\n")) + "\n" end)
+  + cmds($S | map({label: (.system + (if .store then " " + .store else "" end) + " " + .route), cmd, server})) end;
 '
 
 JQ_PEERS='
@@ -127,11 +213,11 @@ def glance:
     end)
   ] | map("- " + .) | join("\n")) as $g
   | if $g == "" then "" else "At a glance (this run; details and commands below):\n\n" + $g + "\n\n" end;
-"## Side by side: `make bench-peers`\n\n"
-+ machine($all) + "\n"
-+ glance
-+ probes($all) + "\n"
-+ (if ($L | length) == 0 then "" else
+if $part == "header" then "## Side by side: `make bench-peers`\n\n" + machine($all)
+elif $part == "glance" then glance
+elif $part == "format" then probes($all)
+elif $part == "store" then store_sub($all; "### (e) Durable control plane: /create_stream and /set_param, -store bolt vs -store memory vs nginx")
+elif $part == "listen" then (if ($L | length) == 0 then "" else
   "### (a) One programme, many listeners: Icecast 2 relaying Liquidsoap vs synthcast\n\n"
   + "Icecast (Debian package, `bench/peers/icecast.xml.tmpl`: `<clients>` raised, queue-size 512 KiB and burst-size as Debian ships them) "
   + "relays " + (($L[0].streams // "?") | tostring) + " mounts that Liquidsoap (`bench/peers/sine-icecast.liq`) encodes "
@@ -151,7 +237,7 @@ def glance:
     | join("\n")) + "\n"
   + cmds($L | map({label: ((.system) + " " + (.n | tostring)), cmd, server}))
   + "\n" end)
-+ (if ($U | length) == 0 then "" else
+elif $part == "unique" then (if ($U | length) == 0 then "" else
   "### (b) K unique streams: Liquidsoap output.harbor vs synthcast tokens\n\n"
   + "Liquidsoap (`bench/peers/harbor-unique.liq`) serves K mounts, each a sine of its own frequency encoded by its own "
   + "MP3 encoder, with output.harbor'"'"'s defaults; all K run on Liquidsoap'"'"'s one clock, in one thread. "
@@ -172,7 +258,7 @@ def glance:
     | join("\n")) + "\n"
   + cmds($U | map({label: ((.system) + " K=" + (.k | tostring)), cmd, server}))
   + "\n" end)
-+ (if ($T | length) == 0 then "" else
+elif $part == "latency" then (if ($T | length) == 0 then "" else
   "### (c) A change heard: Liquidsoap interactive gain vs synthcast /set_param\n\n"
   + "One listener; the switch (tone to digital silence, or back) is an HTTP GET. *heard*: from the call to when a "
   + "real-time player that started at the listener'"'"'s first byte plays the first changed frame (its arrival, if later); "
@@ -191,7 +277,7 @@ def glance:
      + ($TU | map(row([(.n | tostring), .system] + listen_cells)) | join("\n")) + "\n" end)
   + cmds(($T + $TU) | map({label: (.system + (if .n then " " + (.n | tostring) + " listeners" else "" end)), cmd, server}))
   + "\n" end)
-+ (if ($C | length) == 0 then "" else
+elif $part == "control" then (if ($C | length) == 0 then "" else
   "### (d) Control plane: /set_param vs nginx `return 200`\n\n"
   + "wrk, keep-alive, the same request script and connection count against both; nginx (`bench/peers/nginx.conf.tmpl`, "
   + "one worker per core, no log) answers from memory.\n\n"
@@ -202,6 +288,7 @@ def glance:
      + ", p99 latency " + ratio($s.result.latency_ms.p99; $n.result.latency_ms.p99) + ".\n")
   + cmds($C | map({label: (.system + " " + .tool), cmd, server}))
   + "\n" end)
+else "" end
 '
 
 JQ_BENCH='
@@ -212,35 +299,64 @@ JQ_BENCH='
 | ($all | map(select(.section == "tuned" and .case == null))) as $TU
 | ($all | map(select(.section == "control" and .case == null))) as $C
 | ($all | map(select(.case == "gobench"))) as $G
-| "## synthcast alone: `make bench`\n\n"
-+ machine($all) + "\n"
-+ probes($all) + "\n"
-+ (if ($L | length) == 0 then "" else
+| ($all | map(select(.section == "restart" and .case == null))) as $R
+| if $part == "header" then "## synthcast alone: `make bench`\n\n" + machine($all)
+elif $part == "format" then probes($all)
+elif $part == "listen" then (if ($L | length) == 0 then "" else
   "### Listener ladder (" + (($L[0].streams // "?") | tostring) + " streams, default pacing)\n\n"
   + listen_head("listeners asked") + "\n"
   + ($L | map(row([(.n | tostring), .system] + listen_cells)) | join("\n")) + "\n"
   + cmds($L | map({label: ((.n | tostring) + " listeners"), cmd, server})) + "\n" end)
-+ (if ($U | length) == 0 then "" else
+elif $part == "unique" then (if ($U | length) == 0 then "" else
   "### Unique-stream ladder (one listener per stream)\n\n"
   + listen_head("K streams (listeners)") + "\n"
   + ($U | map(row([((.k | tostring) + " (" + ((.n // "?") | tostring) + ")"), .system] + listen_cells)) | join("\n")) + "\n"
   + cmds($U | map({label: ("K=" + (.k | tostring)), cmd, server})) + "\n" end)
-+ (if ($T | length) == 0 then "" else
+elif $part == "latency" then (if ($T | length) == 0 then "" else
   "### A change heard (/set_param → first changed frame at a listener)\n\n"
   + latency_head("system"; "pacing") + "\n"
   + ($T | map(row([.system, .via] + latency_cells)) | join("\n")) + "\n"
   + (if ($TU | length) == 0 then "" else "\n" + listen_head("listeners asked") + "\n"
      + ($TU | map(row([(.n | tostring), .system + " (" + (.prebuffer // "?") + " / " + (.tick // "?") + ")"] + listen_cells)) | join("\n")) + "\n" end)
   + cmds(($T + $TU) | map({label: .system, cmd, server})) + "\n" end)
-+ (if ($C | length) == 0 then "" else
+elif $part == "control" then (if ($C | length) == 0 then "" else
   "### Control plane\n\n"
   + control_head(["route", "tool"]) + "\n"
   + ($C | map(row([.route, .tool] + control_cells)) | join("\n")) + "\n"
   + (if ($C | map(select(.route == "/create_stream")) | length) > 0
      then "\n/create_stream answers 503 once the server holds -max-streams streams (10000 by default): its non-2xx are those.\n" else "" end)
   + cmds($C | map({label: (.route + " " + .tool), cmd, server})) + "\n" end)
-+ (if ($G | length) == 0 then "" else
+elif $part == "store" then store_sub($all; "### Durable control plane: /create_stream and /set_param, -store bolt vs -store memory vs nginx")
+elif $part == "restart" then (if ($R | length) == 0 then "" else
+  "### Restart: exec to serving over N stored streams\n\n"
+  + "`go run ./bench restart` runs the real binary over an empty data directory (`-store bolt`), creates N streams over "
+  + "keep-alive connections, stops it with SIGTERM, then starts it again K times over that directory. *serving*: from exec "
+  + "to the first 200 of GET /healthz (which also says every stream is back); *listening*: from exec to the server'"'"'s "
+  + "`listening` log line; *load*: the server'"'"'s own `took=` for reading and checking every record; *bytes / stream*: "
+  + "the data file `synthcast.db` over N; *RSS*: the server'"'"'s resident memory once serving. The goals (the issue'"'"'s): "
+  + "serving in less than 1 s at 100,000 streams, at most 512 bytes of disk per stream. Definitions: `bench/doc.go` (\"restart\").\n\n"
+  + head(["streams", "created in s (per s)", "data file MiB", "bytes / stream", "serving ms min / p50 / max",
+      "listening ms p50", "load ms p50", "RSS MiB p50", "stop ms p50", "restarts", "goal: serving / disk"]) + "\n"
+  + ($R | map(if .error then row([(.streams | tostring), err, "", "", "", "", "", "", "", "", ""]) else
+      row([(.streams | tostring),
+        (res.create.seconds | fmt(1)) + " (" + (res.create.rps | fmt(0)) + ")",
+        (res.data_file_bytes | mib | fmt(1)), (res.bytes_per_stream | fmt(0)),
+        (res.serving_ms.min | fmt(0)) + " / " + (res.serving_ms.p50 | fmt(0)) + " / " + (res.serving_ms.max | fmt(0)),
+        (res.listening_ms.p50 | fmt(0)), (res.load_ms.p50 | fmt(0)),
+        ((res.rss_kib.p50 // null) | if . == null then null else . / 1024 end | fmt(1)),
+        (res.stop_ms.p50 | fmt(0)), ((res.restarts // []) | length | tostring),
+        (if res.goal.serving_met then "met" else "**not met**" end) + " / " + (if res.goal.disk_met then "met" else "**not met**" end)]) end)
+    | join("\n")) + "\n"
+  + cmds($R | map({label: ((.streams | tostring) + " streams"), cmd,
+      server: (if res.server then res.server | sub("^[^ ]*/"; "bin/") + " (DATA: a fresh temporary directory)" else .server end)}))
+  + "\n" end)
+elif $part == "gobench" then (if ($G | length) == 0 then "" else
   "### Go benchmarks of the hot paths\n\n"
+  + (if ($G | map(select(.pkg // "" | endswith("/store"))) | length) > 0 then
+    "store: *writes/s* and *commits/s* are the store'"'"'s own, with that many writers each waiting for its write to be "
+    + "durable before the next (as an HTTP handler does); commits/s is the rate of fsynced transactions, writes/s ÷ commits/s "
+    + "the writes one group commit carried. *bytes/record*: the data file over 100,000 records; *ns/record*: opening and "
+    + "loading them, per record.\n\n" else "" end)
   + head(["package", "benchmark", "ns/op", "B/op", "allocs/op", "other"]) + "\n"
   + ($G | map(if .error then row(["", "", err, "", "", ""]) else
       row([(.pkg | sub("^github.com/synthcast/synthcast/"; "")), .name,
@@ -248,15 +364,110 @@ JQ_BENCH='
         (.metrics | to_entries | map(select(.key | IN("ns/op", "B/op", "allocs/op") | not))
           | map((.value | fmt(2)) + " " + .key) | join(", "))]) end) | join("\n")) + "\n"
   + cmds($G | map(select(.cmd)) | .[0:1] | map({label: "all", cmd, server})) + "\n" end)
+else "" end
 '
 
-# section NAME: the new text of a section (from OUT_DIR/NAME.jsonl), or the
-# existing one, or a placeholder.
+# legacy_map SUITE: where each subsection starts in a report written before
+# the subsection markers ("line prefix=subsection;..."); the header (the run
+# and machine) is regenerated, not kept.
+legacy_map() {
+	case $1 in
+	bench) echo 'Format check=format;### Listener ladder=listen;### Unique-stream ladder=unique;### A change heard=latency;### Control plane=control;### Go benchmarks=gobench' ;;
+	peers) echo 'At a glance=glance;Format check=format;### (a)=listen;### (b)=unique;### (c)=latency;### (d)=control' ;;
+	esac
+}
+
+# old_sub SUITE SUB: subsection SUB of section SUITE in the existing report:
+# its stamp on the first line, then its text; nothing if it has none.
+old_sub() {
+	[ -f "$md" ] || return 0
+	awk -v suite="$1" -v want="$2" -v map="$(legacy_map "$1")" '
+	BEGIN {
+		b = "<!-- BEGIN " suite " -->"; e = "<!-- END " suite " -->"
+		sb = "<!-- BEGIN " suite ":" want " | "; se = "<!-- END " suite ":" want " -->"
+		np = split(map, kv, ";")
+		for (i = 1; i <= np; i++) { split(kv[i], p, "="); pre[i] = p[1]; nm[i] = p[2] }
+	}
+	$0 == b { insec = 1; next }
+	$0 == e { insec = 0; next }
+	!insec { next }
+	index($0, sb) == 1 { stamp = substr($0, length(sb) + 1); sub(/ -->$/, "", stamp); nested = 1; found = 1; next }
+	$0 == se { nested = 0; next }
+	nested { body = body $0 "\n"; next }
+	/^<!-- (BEGIN|END) / { cur = ""; next }
+	/^Run .* commit `/ { lt = $2; lc = $0; sub(/.*commit `/, "", lc); sub(/`.*/, "", lc) }
+	/^\| CPU \| / { lcpu = $0; sub(/^\| CPU \| /, "", lcpu); sub(/ \|$/, "", lcpu) }
+	suite == "peers" && /^\| (Icecast|Liquidsoap) \| / { v = $0; sub(/^\| [A-Za-z]+ \| /, "", v); sub(/ \|$/, "", v); if (v != "") lver = lver ", " v }
+	{
+		hit = 0
+		for (i = 1; i <= np; i++) if (index($0, pre[i]) == 1) { cur = nm[i]; hit = 1; break }
+		if (!hit && $0 ~ /^### /) cur = ""
+	}
+	cur == want { legacy = legacy $0 "\n" }
+	END {
+		if (found) { print stamp; printf "%s", body }
+		else if (legacy != "") { print "run " lt ", commit " lc ", " lcpu lver; printf "%s", legacy }
+	}' "$md"
+}
+
+# emit_sub SUITE SUB STAMP TEXT [NOTE]: one subsection between its markers;
+# NOTE, if given, goes under its heading (or first, if it has none), where a
+# note from an earlier keep is dropped.
+emit_sub() {
+	echo "<!-- BEGIN $1:$2 | $3 -->"
+	printf '%s\n' "$4" | awk -v note="${5:-}" '
+	function out(l) {
+		if (l == "") { blanks++; return }
+		for (; blanks > 0; blanks--) print ""
+		print l
+	}
+	/^> \*Kept from an earlier run/ { skip = 1; next }
+	skip && /^$/ { skip = 0; next }
+	{ skip = 0 }
+	note != "" && !done && /^### / { out($0); out(""); out(note); done = 1; next }
+	note != "" && !done { out(note); out(""); done = 1 }
+	{ out($0) }'
+	echo
+	echo "<!-- END $1:$2 -->"
+}
+
+# section SUITE PROG TITLE SUB...: the section SUITE of the report. With
+# results (OUT_DIR/SUITE.jsonl): the header from them, then each subsection
+# the run covered from them, and each other one as it stands in the existing
+# report. Without: the existing section as it stands, or a placeholder.
 section() {
 	local name=$1 prog=$2 title=$3
+	shift 3
+	local j="$out/$name.jsonl"
 	echo "<!-- BEGIN $name -->"
-	if [ -s "$out/$name.jsonl" ]; then
-		jq -r -s "$JQ_LIB $prog" "$out/$name.jsonl"
+	if [ -s "$j" ]; then
+		local stamp ran sub text old ostamp
+		# The peers' versions matter to their figures: a part kept from
+		# another run names them.
+		stamp=$(jq -r -s --arg suite "$name" "$JQ_LIB stamp(.; \$suite == \"peers\")" "$j")
+		ran=" $(jq -r -s "$JQ_LIB sections(.) | if . == null then \"ALL\" else join(\" \") end" "$j") "
+		jq -r -s --arg part header "$JQ_LIB $prog" "$j"
+		for sub; do
+			text=""
+			if covered "$sub" "$ran"; then
+				text=$(jq -r -s --arg part "$sub" "$JQ_LIB $prog" "$j")
+			fi
+			if [ -n "$text" ]; then
+				emit_sub "$name" "$sub" "$stamp" "$text"
+				echo
+				continue
+			fi
+			old=$(old_sub "$name" "$sub")
+			[ -n "$old" ] || continue
+			ostamp=${old%%$'\n'*}
+			text=${old#*$'\n'}
+			if [ "$ostamp" = "$stamp" ]; then
+				emit_sub "$name" "$sub" "$ostamp" "$text"
+			else
+				emit_sub "$name" "$sub" "$ostamp" "$text" "> *Kept from an earlier run ($ostamp): the run above did not cover this part.*"
+			fi
+			echo
+		done
 	elif [ -f "$md" ] && grep -q "<!-- BEGIN $name -->" "$md"; then
 		awk -v b="<!-- BEGIN $name -->" -v e="<!-- END $name -->" \
 			'$0 == e { on = 0 } on { print } $0 == b { on = 1 }' "$md"
@@ -264,6 +475,25 @@ section() {
 		printf '## %s\n\nNot run yet.\n\n' "$title"
 	fi
 	echo "<!-- END $name -->"
+}
+
+# covered SUB " SECTIONS ": whether a run of SECTIONS (or ALL) wrote SUB.
+# The format check comes with whatever listened; the at-a-glance list sums
+# up the four side-by-side sections and is rewritten only with all four.
+covered() {
+	local sub=$1 ran=$2 s
+	case $ran in *" ALL "*) return 0 ;; esac
+	case $sub in
+	format) return 0 ;;
+	glance)
+		for s in listen unique latency control; do
+			case $ran in *" $s "*) ;; *) return 1 ;; esac
+		done
+		return 0
+		;;
+	esac
+	case $ran in *" $sub "*) return 0 ;; esac
+	return 1
 }
 
 tmp=$(mktemp "${md}.XXXXXX")
@@ -275,7 +505,9 @@ trap 'rm -f "$tmp"' EXIT
 Generated by `bench/peers/mdgen.sh` from the JSON lines in `bench/out/`: do not edit by hand.
 `make bench` measures synthcast alone (`bench/run-bench.sh`); `make bench-peers` runs it side by
 side with Icecast 2 + Liquidsoap 2 and nginx in the same run (`bench/run-peers.sh`). Each target
-rewrites its own section and leaves the other as it was. Every figure comes from the load-test
+rewrites its own section and leaves the other as it was; a run of some of a target's sections
+(`SECTIONS=...`) rewrites those parts and keeps the others, each part marked with the run it comes
+from when that is not the run its section's header describes. Every figure comes from the load-test
 command (`go run ./bench`, or wrk for the control plane) on this one machine over loopback, and
 each row lists its command line.
 
@@ -291,9 +523,9 @@ process(es) over the steady window (per listener in ms); *RSS* = resident memory
 above the idle baseline); *client CPU* = the load generator's own, on the same cores.
 
 EOF
-	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`"
+	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique latency control store restart gobench
 	echo
-	section peers "$JQ_PEERS" "Side by side: \`make bench-peers\`"
+	section peers "$JQ_PEERS" "Side by side: \`make bench-peers\`" glance format listen unique latency control store
 } >"$tmp"
 mv "$tmp" "$md"
 trap - EXIT
