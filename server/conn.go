@@ -50,8 +50,9 @@ type conn struct {
 	// in flight (wait), the requests after it stay unread in gnet's buffer,
 	// so pipelined responses keep their order; the store's callback sets
 	// chDone and wakes the connection, and OnTraffic answers and reads on.
-	ch        *change // made at the connection's first such request, reused
-	route     int8    // the route of the request being answered, for metrics
+	ch        *change    // made at the connection's first such request, reused
+	wq        *wakeQueue // its loop's, once a change completed late; the store's callbacks only
+	route     int8       // the route of the request being answered, for metrics
 	chDone    atomic.Bool
 	wait      bool
 	waitFlags respFlags

@@ -154,7 +154,7 @@ func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 		c.setStreamBody(&Stream{id: id, listenID: newListenToken(id), name: string(name)}, true, &p)
 		return s.respond(c, out, flags)
 	}
-	completed, err := s.hub.create(string(name), p, c.change())
+	completed, err := s.hub.create(string(name), p, s.change(c))
 	if err != nil {
 		return s.appendError(out, 503, flags, "stream limit reached")
 	}
@@ -195,7 +195,7 @@ func (s *transport) handleSetParam(c *conn, out []byte, flags respFlags) []byte 
 		c.setStreamBody(st, true, &p)
 		return s.respond(c, out, flags)
 	}
-	completed, err := s.hub.apply(st, c.pairs, c.change())
+	completed, err := s.hub.apply(st, c.pairs, s.change(c))
 	switch {
 	case errors.Is(err, ErrUnknownStream):
 		return s.appendError(out, 404, flags, "unknown stream id")
@@ -206,11 +206,11 @@ func (s *transport) handleSetParam(c *conn, out []byte, flags respFlags) []byte 
 }
 
 // change returns c's change, made on first use; its completion wakes c.
-func (c *conn) change() *change {
+func (s *transport) change(c *conn) *change {
 	if c.ch == nil {
 		c.ch = &change{done: func(*change) {
 			c.chDone.Store(true)
-			_ = c.gc.Wake(nil) // a closed connection ignores it
+			s.wake(c)
 		}}
 	}
 	return c.ch

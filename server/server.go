@@ -69,6 +69,7 @@ type transport struct {
 
 	loopsMu sync.Mutex
 	loops   []gnet.EventLoop // dense loop indexes, see loopIndex
+	wakeQs  []*wakeQueue     // by loop index, see wake
 
 	conns    atomic.Int64 // open connections
 	draining atomic.Bool  // Stop has begun: new requests get 503
