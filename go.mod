@@ -1,13 +1,22 @@
 module github.com/synthcast/synthcast
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/braheezy/shine-mp3 v0.1.0
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
 	github.com/panjf2000/gnet/v2 v2.9.7
+	github.com/redis/go-redis/v9 v9.23.0
 	github.com/valyala/bytebufferpool v1.0.0
 	go.etcd.io/bbolt v1.4.3
-	golang.org/x/sys v0.38.0
+	golang.org/x/sys v0.48.0
+)
+
+require (
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	go.uber.org/atomic v1.12.0 // indirect
 )
 
 require (

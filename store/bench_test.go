@@ -84,8 +84,8 @@ func preparedStore(b *testing.B) string {
 	return prepDir
 }
 
-// BenchmarkBoltLoad100k opens a store of 100,000 records (consistency check
-// included) and Loads them all, as the server does at start-up.
+// BenchmarkBoltLoad100k opens a store of 100,000 records (its walk of every
+// record included) and Loads them all, as the server does at start-up.
 func BenchmarkBoltLoad100k(b *testing.B) {
 	dir := preparedStore(b)
 	fi, err := os.Stat(filepath.Join(dir, DataFile))

@@ -163,8 +163,8 @@ type Bolt struct {
 // OpenBolt opens the store in dir, creating dir (mode 0750) and an empty
 // database if they do not exist, and starts its committer. It fails with an
 // error wrapping ErrLocked if another process (or another Bolt) has dir,
-// ErrCorrupt if the data file cannot be read as a database or fails the
-// consistency check, and otherwise with an error naming the path and what is
+// ErrCorrupt if the data file cannot be read as a database or a record in it
+// cannot be walked (see verify), and otherwise with an error naming the path and what is
 // wrong with it. It never starts empty in place of a file it cannot read.
 func OpenBolt(dir string, opts BoltOptions) (*Bolt, error) {
 	opts = opts.withDefaults()
@@ -196,29 +196,14 @@ func OpenBolt(dir string, opts BoltOptions) (*Bolt, error) {
 	return b, nil
 }
 
-// verify walks every record (see scan), then runs bbolt's own check: every
-// page below the high-water mark reachable once or free, keys in order
-// across pages. bbolt's check runs on a goroutine of its own, where a fault
-// could not be recovered, so the walk, which touches the same pages with
-// faults caught, goes first.
+// verify walks every record (see scan) with faults caught, so a damaged
+// page is an error, not a crash. bbolt's own tx.Check is not run: it checks
+// on a goroutine of its own, where a panic on a damaged page (seen about
+// once in 25 runs of TestBoltCorruptRandom) kills the process instead of
+// refusing the file. A damaged freelist the walk does not touch shows at
+// the first commit, whose panic is recovered and fails the store (see Bolt).
 func (b *Bolt) verify() error {
-	if err := b.scan(nil); err != nil {
-		return err
-	}
-	var errs []error
-	n := 0
-	err := b.db.View(func(tx *bolt.Tx) error {
-		for e := range tx.Check() {
-			if n++; len(errs) < 3 {
-				errs = append(errs, e)
-			}
-		}
-		return nil
-	})
-	if err == nil && n > 0 {
-		err = fmt.Errorf("%w: %s: %d problems, the first: %w", ErrCorrupt, b.path, n, errors.Join(errs...))
-	}
-	return err
+	return b.scan(nil)
 }
 
 // Write queues op for the next group commit and returns at once; Done is

@@ -2,18 +2,20 @@
 // opaque bytes with a version number. It knows nothing of audio, HTTP or
 // gnet; what the bytes mean is the caller's business.
 //
-// Two implementations ship: Bolt, an embedded bbolt database in a data
-// directory (the default), and Memory, a map that lives as long as the
-// process (for tests and benchmarks). A Redis-backed one follows behind the
-// same interface, which is why versions exist: a write names the version it
-// creates, and the store refuses it unless the stored record is the one it
-// was computed from, so two writers never interleave a half change.
+// Three implementations ship: Bolt, an embedded bbolt database in a data
+// directory (the default); Memory, a map that lives as long as the process
+// (for tests and benchmarks); and Redis, a Shared store that the nodes of a
+// cluster write together. That is why versions exist: a write names the
+// version it creates, and the store refuses it unless the stored record is
+// the one it was computed from, so two writers never interleave a half
+// change.
 //
 // # Invariants
 //
 // Write never blocks on I/O: it queues the operation (Memory applies it at
 // once) and returns, and the store reports through Op.Done once the change
-// is durable (for Bolt: in a committed, fsynced transaction) or has failed.
+// is durable (for Bolt: in a committed, fsynced transaction; for Redis:
+// executed by Redis, as durable as its AOF settings make it) or has failed.
 // Many writes share one commit (group commit). Done is called exactly once
 // per Write, from any goroutine, possibly before Write returns.
 //
@@ -23,7 +25,10 @@
 // caller decides when a record is dead and deletes it).
 package store
 
-import "errors"
+import (
+	"context"
+	"errors"
+)
 
 // Errors a Write reports in Op.Err (possibly wrapped) and Open returns.
 var (
@@ -43,7 +48,9 @@ var (
 	// fsync error). Nothing of the failed commit is kept; later writes are
 	// tried afresh. (The one exception is a store that can no longer tell
 	// what its file holds; it says so in the error, fails every later write
-	// with ErrCommit too, and needs a restart: see Bolt.)
+	// with ErrCommit too, and needs a restart: see Bolt. And Redis cannot
+	// tell whether a round trip that broke after it was sent was applied:
+	// see Redis.)
 	ErrCommit = errors.New("store: commit failed")
 	// ErrInvalid: the op can never succeed as given (an empty key, a key or
 	// value over MaxKeyLen or MaxValueLen, a put of version 0). Nothing was
@@ -102,7 +109,8 @@ type Store interface {
 	// Write queues op and returns without waiting for I/O; op.Done reports
 	// the outcome. A full queue fails the op with ErrBusy at once.
 	Write(op *Op)
-	// Load calls fn for every stored record in key order and stops at the
+	// Load calls fn for every stored record (in key order for Bolt and
+	// Memory; in no particular order for Redis) and stops at the
 	// first error fn returns, which Load returns (wrapped). rec.Value is
 	// valid only during the call and must not be modified (Bolt's points into
 	// a read-only mapping of the file). A damaged record fails Load with
@@ -123,3 +131,25 @@ type Stats struct {
 	Commits  uint64 // commits attempted (one per group of writes)
 	CommitNs uint64 // total time spent committing, nanoseconds
 }
+
+// Shared is a Store that other processes write too (Redis, for a cluster
+// of nodes): besides the Store methods it reads single records and reports
+// changes made by anyone.
+type Shared interface {
+	Store
+	// Get reads the record under key, or fails with an error wrapping
+	// ErrNotFound; it waits for the store (a network round trip), so it is
+	// never called from an event loop. Safe from any goroutine.
+	Get(ctx context.Context, key string) (Record, error)
+	// Watch reports changes until ctx ends: changed(key) after a write or
+	// delete of key by any process (this one included), at most once per
+	// change and possibly coalesced; and resync() whenever changes may have
+	// been missed (the first subscription, and every resubscription after
+	// the connection dropped), after which the caller re-reads what it
+	// holds. Watch returns when ctx ends. Callbacks run on one goroutine,
+	// in order, and must not block for long.
+	Watch(ctx context.Context, changed func(key string), resync func()) error
+}
+
+// ErrNotFound: Get found no record under the key.
+var ErrNotFound = errors.New("store: not found")
