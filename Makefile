@@ -7,8 +7,9 @@ STATICCHECK_VERSION := v0.8.2
 FUZZTIME    ?= 10s
 # Debian packages the tests need: ffprobe/ffmpeg decode our MP3 and read ICY
 # titles, mpg123 too, curl drives HTTP, systemd gives systemd-analyze to
-# verify the unit.
-TEST_DEBS   := ffmpeg mpg123 curl systemd
+# verify the unit, chromium runs the web player's test, and redis-server,
+# nginx and haproxy the cluster's (each test starts its own on loopback).
+TEST_DEBS   := ffmpeg mpg123 curl systemd chromium redis-server nginx haproxy
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke fuzz-long layering shine clean bench bench-peers
@@ -51,7 +52,8 @@ lint: tools
 	$(STATICCHECK) ./...
 
 # One room per package: httpparse and loop import only the standard library;
-# render knows no sockets or HTTP; store knows no audio, HTTP, gnet or server.
+# render knows no sockets or HTTP; store knows no audio, HTTP, gnet or server;
+# web (the embedded page) is the standard library only.
 layering:
 	@bad=$$($(GO) list -deps ./httpparse ./loop | grep -v '^[a-z0-9/]*$$' | grep -v '^github.com/synthcast/synthcast/\(httpparse\|loop\)$$' || true); \
 	if [ -n "$$bad" ]; then echo "httpparse/loop import non-stdlib packages: $$bad"; exit 1; fi
@@ -59,6 +61,8 @@ layering:
 	if [ -n "$$bad" ]; then echo "render imports: $$bad"; exit 1; fi
 	@bad=$$($(GO) list -deps ./store | grep -E 'synthcast/(server|httpparse|loop|render)|gnet|^net/http$$' || true); \
 	if [ -n "$$bad" ]; then echo "store imports: $$bad"; exit 1; fi
+	@bad=$$($(GO) list -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' ./web | grep -v '^github.com/synthcast/synthcast/web$$' || true); \
+	if [ -n "$$bad" ]; then echo "web imports non-stdlib packages: $$bad"; exit 1; fi
 
 race:
 	$(GO) test -race -shuffle=on -count=1 ./...

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/synthcast/synthcast/render"
+	"github.com/synthcast/synthcast/web"
 )
 
 // /keys lists every key render has, with its range, default and whether it
@@ -188,5 +189,35 @@ func TestE2EEventsCurl(t *testing.T) {
 	}
 	if d := time.Since(t0); d > time.Second {
 		t.Errorf("the change's event came %v after the answer; want within a second", d)
+	}
+}
+
+// The web player's files are served at their paths with their types and
+// ETags, revalidated with If-None-Match; HEAD has no body.
+func TestE2EPageFiles(t *testing.T) {
+	in := start(t, "-store", "memory")
+	for _, a := range web.Assets() {
+		resp, err := client.Get(in.url(a.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != a.ContentType || resp.Header.Get("ETag") != a.ETag || string(body) != string(a.Body) {
+			t.Errorf("GET %s = %d %q %q, %d bytes", a.Path, resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("ETag"), len(body))
+		}
+		req, _ := http.NewRequest("GET", in.url(a.Path), nil)
+		req.Header.Set("If-None-Match", a.ETag)
+		resp, err = client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 304 {
+			t.Errorf("GET %s with If-None-Match = %d; want 304", a.Path, resp.StatusCode)
+		}
+	}
+	if r := in.do(t, "HEAD", "/"); r.status != 200 || len(r.raw) != 0 {
+		t.Errorf("HEAD / = %d, %d bytes", r.status, len(r.raw))
 	}
 }

@@ -417,11 +417,11 @@ func TestE2EHTTPEdges(t *testing.T) {
 		req  string
 		want string
 	}{
-		{"BREW /params HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 501 "},
-		{"DELETE /params HTTP/1.1\r\nHost: x\r\n\r\n", "HTTP/1.1 405 "},
-		{"OPTIONS /set_param HTTP/1.1\r\nHost: x\r\nOrigin: http://a.example\r\nAccess-Control-Request-Method: GET\r\n\r\n", "HTTP/1.1 204 "},
-		{"GET /params?id=" + id + " HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n", "HTTP/1.1 417 "},
-		{"GET /params?id=" + id + " HTTP/1.1\r\nHost: [::1%25en0]:80\r\n\r\n", "HTTP/1.1 200 "},
+		{"BREW /params HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 501 "},
+		{"DELETE /params HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", "HTTP/1.1 405 "},
+		{"OPTIONS /set_param HTTP/1.1\r\nHost: x\r\nOrigin: http://a.example\r\nAccess-Control-Request-Method: GET\r\nConnection: close\r\n\r\n", "HTTP/1.1 204 "},
+		{"GET /params?id=" + id + " HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nConnection: close\r\n\r\n", "HTTP/1.1 417 "},
+		{"GET /params?id=" + id + " HTTP/1.1\r\nHost: [::1%25en0]:80\r\nConnection: close\r\n\r\n", "HTTP/1.1 200 "},
 	} {
 		got, _ := rawExchange(t, in.addr, tc.req, 0)
 		if !strings.HasPrefix(got, tc.want) {

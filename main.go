@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -115,8 +116,11 @@ func run(args []string, getenv func(string) string) error {
 		}
 	}()
 	cfg.Store = st
-	if o.store.kind == "bolt" {
+	switch o.store.kind {
+	case "bolt":
 		log.Info("streams are kept on disk", "data-dir", o.store.dir)
+	case "redis":
+		log.Info("streams are kept in Redis, shared with the cluster's other nodes", "url", redactURL(o.store.url))
 	}
 	srv, err := server.New(cfg)
 	if err != nil {
@@ -231,14 +235,24 @@ func newLogger(w io.Writer, format string, level slog.Level) *slog.Logger {
 
 // storeConfig says where streams are kept.
 type storeConfig struct {
-	kind string // "bolt" or "memory"
+	kind string // "bolt", "memory" or "redis"
 	dir  string // the data directory, for bolt
+	url  string // redis://HOST:PORT/DB, for redis
 }
 
-// open opens the store c describes; onCommit observes each bolt commit.
+// open opens the store c describes; onCommit observes each commit.
 func (c storeConfig) open(onCommit func(time.Duration, int, error)) (store.Store, error) {
-	if c.kind == "memory" {
+	switch c.kind {
+	case "memory":
 		return store.NewMemory(), nil
+	case "redis":
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		st, err := store.OpenRedis(ctx, c.url, store.RedisOptions{OnCommit: onCommit})
+		if err != nil {
+			return nil, fmt.Errorf("opening the Redis store: %w", err)
+		}
+		return st, nil
 	}
 	st, err := store.OpenBolt(c.dir, store.BoltOptions{OnCommit: onCommit})
 	if err != nil {
@@ -264,7 +278,8 @@ func parseConfig(args []string, getenv func(string) string) (o options, err erro
 	fs := flag.NewFlagSet("synthcast", flag.ContinueOnError)
 	fs.StringVar(&cfg.Listen, "listen", server.DefaultListen, "TCP `address` to listen on (host:port; port 0 picks one)")
 	fs.StringVar(&o.adminListen, "admin-listen", defaultAdminListen, "`address` of the admin listener (/metrics, /status, /debug/pprof/); empty turns it off; never the public port")
-	fs.StringVar(&o.store.kind, "store", "bolt", "where streams are kept: `bolt` (durable, in -data-dir) or memory (lost at exit)")
+	fs.StringVar(&o.store.kind, "store", "bolt", "where streams are kept: `bolt` (durable, in -data-dir), memory (lost at exit), or redis://HOST:PORT/DB (shared by a cluster's nodes)")
+	fs.StringVar(&cfg.NodeName, "node-name", "", "this node's `name` in a cluster (reported by /healthz and /params, and in a Synthcast-Node header on /stream); empty: the listen address")
 	fs.StringVar(&o.store.dir, "data-dir", defaultDataDir(getenv), "`directory` of the bolt store (created if missing; default $STATE_DIRECTORY under systemd, else ./data)")
 	fs.IntVar(&cfg.Loops, "loops", 0, "event loops (0: one per CPU)")
 	fs.IntVar(&cfg.MaxStreams, "max-streams", server.DefaultMaxStreams, "most streams stored at once; /create_stream answers 503 past it")
@@ -303,11 +318,14 @@ func parseConfig(args []string, getenv func(string) string) (o options, err erro
 		}
 		return o, fmt.Errorf("%w: %w", errUsage, err)
 	}
+	if strings.HasPrefix(o.store.kind, "redis://") {
+		o.store.kind, o.store.url = "redis", o.store.kind
+	}
 	switch {
 	case fs.NArg() > 0:
 		return o, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
-	case o.store.kind != "bolt" && o.store.kind != "memory":
-		return o, fmt.Errorf("%w: -store must be bolt or memory, got %q", errUsage, o.store.kind)
+	case o.store.kind != "bolt" && o.store.kind != "memory" && o.store.kind != "redis":
+		return o, fmt.Errorf("%w: -store must be bolt, memory or redis://HOST:PORT/DB, got %q", errUsage, o.store.kind)
 	case o.store.kind == "bolt" && o.store.dir == "":
 		return o, fmt.Errorf("%w: -data-dir must not be empty", errUsage)
 	case o.logFormat != "text" && o.logFormat != "json":
@@ -338,4 +356,12 @@ func checkAdminAddr(admin, public string) error {
 		return fmt.Errorf("-admin-listen %q is the public address %q: the admin listener must be separate", admin, public)
 	}
 	return nil
+}
+
+// redactURL hides a Redis URL's password for the log.
+func redactURL(u string) string {
+	if p, err := url.Parse(u); err == nil {
+		return p.Redacted()
+	}
+	return "(unparsable URL)"
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,6 +35,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"-store", "sqlite"},
 		{"-data-dir", ""},
 		{"-log-format", "xml"},
+		{"-node-name", "a b"},
+		{"-store", "redis:/nope"},
 		{"-shutdown-timeout", "0s"},
 		{"-admin-listen", "127.0.0.1:8000"},
 		{"-admin-listen", "nope"},
@@ -74,5 +77,16 @@ func TestDataDirDefault(t *testing.T) {
 		if err != nil || o.store.dir != tc.want || o.store.kind != "bolt" {
 			t.Errorf("parseConfig(%q) with STATE_DIRECTORY=%q = dir %q kind %q, %v; want %q bolt", tc.args, tc.env, o.store.dir, o.store.kind, err, tc.want)
 		}
+	}
+}
+
+// -store redis://… names a shared store; the URL is kept as given.
+func TestParseConfigRedis(t *testing.T) {
+	o, err := parseConfig([]string{"-store", "redis://127.0.0.1:6379/2", "-node-name", "a"}, func(string) string { return "" })
+	if err != nil || o.store.kind != "redis" || o.store.url != "redis://127.0.0.1:6379/2" || o.cfg.NodeName != "a" {
+		t.Fatalf("parseConfig = %+v, %v", o.store, err)
+	}
+	if got := redactURL("redis://:secret@127.0.0.1:6379/0"); strings.Contains(got, "secret") {
+		t.Errorf("redactURL kept the password: %q", got)
 	}
 }

@@ -100,6 +100,11 @@ type Config struct {
 	// frame), written off the event loops; see accessLog. Nil means none.
 	AccessLog io.Writer
 
+	// NodeName names this server among a cluster's nodes: /healthz and
+	// /params report it and /stream answers carry it (Synthcast-Node), so a
+	// proxy's routing can be seen. Empty means the listen address.
+	NodeName string
+
 	// Version is the build's version, reported by /status. Empty means "devel".
 	Version string
 
@@ -195,6 +200,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: max-listeners must be positive, got %d", ErrConfig, c.MaxListeners)
 	case c.StreamTTL < 0:
 		return fmt.Errorf("%w: stream-ttl must not be negative, got %v", ErrConfig, c.StreamTTL)
+	case len(c.NodeName) > 64 || strings.ContainsFunc(c.NodeName, func(r rune) bool { return r < 0x21 || r == 0x7f }):
+		return fmt.Errorf("%w: node-name must be at most 64 printable characters without spaces, got %q", ErrConfig, c.NodeName)
 	case c.Workers < 0 || c.Workers > 1024:
 		return fmt.Errorf("%w: workers must be in [1, 1024], got %d", ErrConfig, c.Workers)
 	}

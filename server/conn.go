@@ -11,6 +11,7 @@ import (
 	"github.com/synthcast/synthcast/httpparse"
 	"github.com/synthcast/synthcast/loop"
 	"github.com/synthcast/synthcast/render"
+	"github.com/synthcast/synthcast/web"
 )
 
 // Connection phases: which timeout applies to a connection now.
@@ -50,6 +51,8 @@ type conn struct {
 	// in flight (wait), the requests after it stay unread in gnet's buffer,
 	// so pipelined responses keep their order; the store's callback sets
 	// chDone and wakes the connection, and OnTraffic answers and reads on.
+	fetching  bool       // wait is for a stream being loaded (shared store), not a change
+	fetched   bool       // the request being routed had its stream loaded: a miss now is a 404
 	ch        *change    // made at the connection's first such request, reused
 	wq        *wakeQueue // its loop's, once a change completed late; the store's callbacks only
 	route     int8       // the route of the request being answered, for metrics
@@ -81,6 +84,7 @@ type httpState struct {
 	refs     []*batch      // scratch: the batches views point into
 	scratch  []byte        // scratch: a title before it is quoted into body
 	control  bool          // the request's id was a control token (lookupStream)
+	asset    *web.Asset    // the page's file the request names (router)
 }
 
 var (
@@ -234,9 +238,11 @@ func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 		if !c.chDone.Load() {
 			return gnet.None // more requests arrived behind one in flight: they wait
 		}
-		out = s.answerChange(c, out, c.waitFlags)
-		s.countResponse(c, int(c.route), out, 0)
-		c.wait = false
+		if !c.fetching {
+			out = s.answerChange(c, out, c.waitFlags)
+			s.countResponse(c, int(c.route), out, 0)
+		}
+		c.wait, c.fetching = false, false // a fetch's request is still unread: it is routed again below
 		c.chDone.Store(false)
 		s.waiting.Add(-1)
 		if c.waitClose {
@@ -270,6 +276,14 @@ func (s *transport) OnTraffic(gc gnet.Conn) gnet.Action {
 		if c.closed {
 			return gnet.None // a write inside route failed: gc and c's request state are gone
 		}
+		if c.fetching {
+			// The stream is being loaded from the shared store: the request
+			// stays unread and is routed again once it is.
+			consumed -= n
+			s.setPhase(c, phaseIdle, now)
+			break
+		}
+		c.fetched = false
 		if c.wait {
 			// Answered when the store has it; what follows is read then.
 			c.waitClose = closeAfter

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -56,6 +57,8 @@ type hub struct {
 	queuedTotal atomic.Int64 // bytes queued to all listeners, as last measured
 	inflight    atomic.Int64 // changes handed to the store, not yet reported
 	subs        subscribers  // /events connections
+	shared      *shared      // set when the store is shared by a cluster
+	node        string       // Config.NodeName, or the bound address; set before serving
 }
 
 // dueStream is a stream timer that fired: its tick or its time-to-live.
@@ -284,10 +287,22 @@ func (h *hub) touch(st *Stream) {
 	}
 }
 
-// touched logs a failed touch: the stream's idle clock on disk is older
-// than it should be, which at worst expires it early after a restart.
+// touched handles the end of a touch. With a shared store a version
+// conflict means another node wrote the stream meanwhile: it is re-read and
+// the touch made again on top. Another failure is logged: the idle clock in
+// the store is older than it should be, which at worst expires the stream
+// early after a restart.
 func (h *hub) touched(ch *change) {
-	if ch.Err != nil {
+	switch {
+	case ch.Err == nil:
+	case errors.Is(ch.Err, store.ErrVersion) && h.shared != nil:
+		st := ch.st
+		go func() {
+			if err := h.refreshKey(context.Background(), st.id); err == nil {
+				h.touch(st)
+			}
+		}()
+	default:
 		h.log.Warn("storing a stream's idle time", "err", ch.Err)
 	}
 }
@@ -362,13 +377,22 @@ func (h *hub) scheduleTTL(st *Stream, idleSince time.Time) {
 	h.wheelMu.Unlock()
 }
 
-// expire removes st, on disk too, if it still has no listener.
+// expire removes st, in the store too, if it still has no listener here and
+// its record says none anywhere. The delete names the version it was
+// decided on: if another node changed the stream meanwhile, the delete
+// fails and the stream is re-read instead.
 func (h *hub) expire(st *Stream) {
 	st.mu.Lock()
 	if st.n.Load() > 0 || st.removed {
 		st.mu.Unlock()
 		return
 	}
+	if st.idle == 0 && h.shared != nil { // a listener is attached on another node
+		st.mu.Unlock()
+		h.scheduleRemoteTTL(st, 0)
+		return
+	}
+	version := st.version
 	st.removed = true
 	st.mu.Unlock()
 	h.mu.Lock()
@@ -378,14 +402,20 @@ func (h *hub) expire(st *Stream) {
 	}
 	h.mu.Unlock()
 	h.stored.Add(-1)
-	h.store.Write(&store.Op{Key: st.id, Delete: true, Done: h.deleted})
+	h.store.Write(&store.Op{Key: st.id, Delete: true, Version: version, Done: h.deleted})
 	h.log.Debug("stream expired", "id", st.id)
 }
 
-// deleted logs a failed delete: the record stays on disk, and the next
-// start drops it, its time-to-live having passed.
+// deleted handles the end of an expiry's delete. On a version conflict
+// another node changed the stream: it is re-read (and held again). Another
+// failure leaves the record in the store, and the next start (or the next
+// node to hold it) drops it, its time-to-live having passed.
 func (h *hub) deleted(op *store.Op) {
-	if op.Err != nil {
+	switch {
+	case op.Err == nil:
+	case errors.Is(op.Err, store.ErrVersion) && h.shared != nil:
+		h.remoteChanged(op.Key)
+	default:
 		h.log.Warn("deleting an expired stream", "err", op.Err)
 	}
 }
@@ -409,7 +439,12 @@ func (h *hub) submitJob(se *session, due time.Time) {
 // start over data that is there). Before the transport starts.
 func (h *hub) load() (loaded, expired int, err error) {
 	now := h.now()
-	var dead, rewrite []string
+	type deadRecord struct {
+		key     string
+		version uint64
+	}
+	var dead []deadRecord
+	var rewrite []string
 	err = h.store.Load(func(rec store.Record) error {
 		r, err := parseRecord(rec.Value)
 		if err != nil {
@@ -423,7 +458,7 @@ func (h *hub) load() (loaded, expired int, err error) {
 			idle = now.UnixNano() // it had listeners when the process stopped
 		}
 		if now.Sub(time.Unix(0, idle)) >= h.cfg.StreamTTL {
-			dead = append(dead, rec.Key)
+			dead = append(dead, deadRecord{rec.Key, rec.Version})
 			return nil
 		}
 		listenID := r.listenID
@@ -445,7 +480,7 @@ func (h *hub) load() (loaded, expired int, err error) {
 		return 0, 0, fmt.Errorf("server: loading streams: %w", err)
 	}
 	for _, k := range dead {
-		h.store.Write(&store.Op{Key: k, Delete: true, Done: h.deleted})
+		h.store.Write(&store.Op{Key: k.key, Delete: true, Version: k.version, Done: h.deleted})
 	}
 	for _, k := range rewrite {
 		st := h.streams[k]

@@ -91,6 +91,8 @@ func isOne(v []byte) bool { return len(v) == 1 && v[0] == '1' }
 func (s *transport) appendStreamHead(dst []byte, st *Stream, p *render.Params, icy bool) []byte {
 	dst = append(dst, "HTTP/1.1 200 OK\r\nServer: synthcast\r\nDate: "...)
 	dst = append(dst, *s.date.Load()...)
+	dst = append(dst, "\r\nSynthcast-Node: "...)
+	dst = append(dst, s.node...)
 	dst = append(dst, "\r\nContent-Type: audio/mpeg\r\n"+
 		"Cache-Control: no-cache, no-store\r\n"+
 		"Pragma: no-cache\r\n"+

@@ -67,6 +67,11 @@ func (s *transport) routeRequest(c *conn, out []byte) (_ []byte, closeAfter bool
 		c.route = routeOther
 		return appendPreflight(out, *s.date.Load(), flags), closeAfter
 	default:
+		if a := s.assets[string(req.Path)]; a != nil {
+			c.asset = a
+			handle, c.route = s.handlePage, routePage
+			break
+		}
 		c.route = routeOther
 		return s.appendError(out, 404, flags, "no such route"), closeAfter
 	}
@@ -116,6 +121,8 @@ func (c *conn) setStreamBody(st *Stream, control bool, p *render.Params) {
 		b = append(b, `,"name":`...)
 		b = appendJSONString(b, st.name)
 	}
+	b = append(b, `,"node":`...)
+	b = appendJSONString(b, st.hub.node)
 	c.scratch = appendTitle(c.scratch[:0], st.name, p)
 	b = append(b, `,"title":`...)
 	b = appendJSONBytes(b, c.scratch)
@@ -151,7 +158,7 @@ func (s *transport) handleCreate(c *conn, out []byte, flags respFlags) []byte {
 	if flags&respHead != 0 {
 		// HEAD never has a side effect: the head a GET would get, no stream.
 		id := newToken()
-		c.setStreamBody(&Stream{id: id, listenID: newListenToken(id), name: string(name)}, true, &p)
+		c.setStreamBody(&Stream{id: id, listenID: newListenToken(id), name: string(name), hub: s.hub}, true, &p)
 		return s.respond(c, out, flags)
 	}
 	completed, err := s.hub.create(string(name), p, s.change(c))
@@ -254,7 +261,7 @@ func (s *transport) handleParams(c *conn, out []byte, flags respFlags) []byte {
 
 // handleHealth serves /healthz: liveness and a few counts.
 func (s *transport) handleHealth(c *conn, out []byte, flags respFlags) []byte {
-	c.body = appendStats(c.body[:0], s.srv.Stats())
+	c.body = appendStats(c.body[:0], s.node, s.srv.Stats())
 	return s.respond(c, out, flags)
 }
 
@@ -278,6 +285,19 @@ func (s *transport) lookupStream(c *conn, out []byte, flags respFlags) (*Stream,
 	}
 	st, control := s.hub.lookup(id)
 	c.control = control
+	if st == nil && !c.fetched && s.hub.canFetch(id) {
+		// Another node may have made it: load it, then route this again.
+		err := s.hub.fetch(id, func() {
+			c.chDone.Store(true)
+			s.wake(c)
+		})
+		if err == nil {
+			c.fetching, c.fetched, c.wait = true, true, true
+			s.waiting.Add(1)
+			return nil, out, false
+		}
+		return nil, s.appendError(out, 503, flags, "too many streams loading; try again"), false
+	}
 	if st == nil {
 		return nil, s.appendError(out, 404, flags, "unknown stream id"), false
 	}

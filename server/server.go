@@ -34,6 +34,7 @@ type Server struct {
 	done     chan struct{} // closed when gnet.Run has returned
 	runErr   error
 	stopOnce sync.Once
+	cancel   context.CancelFunc // ends the following of a shared store
 }
 
 // transport is the gnet event handler: connections, parsing, routing and
@@ -48,6 +49,8 @@ type transport struct {
 	srv    *Server
 	m      *Metrics
 	access *accessLog // nil: no access log
+	node   string     // cfg.NodeName, checked as a header value
+	assets pageAssets // the web player's files by path
 
 	eng  gnet.Engine
 	addr net.Addr
@@ -102,18 +105,22 @@ func New(cfg Config) (*Server, error) {
 		s.log.Info("streams loaded", "streams", n, "expired", expired, "took", time.Since(t0).Round(time.Millisecond).String())
 	}
 	s.tr = &transport{
-		cfg:   cfg,
-		log:   cfg.Logger,
-		hub:   s.hub,
-		srv:   s,
-		m:     cfg.Metrics,
-		wheel: loop.NewWheel(cfg.Clock(), wheelResolution, wheelSlots),
+		cfg:    cfg,
+		log:    cfg.Logger,
+		hub:    s.hub,
+		srv:    s,
+		m:      cfg.Metrics,
+		wheel:  loop.NewWheel(cfg.Clock(), wheelResolution, wheelSlots),
+		assets: newPageAssets(),
 	}
 	if cfg.AccessLog != nil {
 		s.tr.access = newAccessLog(cfg.AccessLog)
 	}
 	s.tr.refreshClock(cfg.Clock())
 	cfg.Metrics.registerGauges(s)
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.hub.startShared(ctx)
 	return s, nil
 }
 
@@ -184,6 +191,7 @@ func (s *Server) Stop(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	s.cancel()
 	s.hub.close()
 	if s.tr.access != nil {
 		s.tr.access.close()
@@ -228,7 +236,12 @@ func (s *transport) OnBoot(eng gnet.Engine) gnet.Action {
 		s.log.Error("unexpected listener address type")
 		return gnet.Shutdown
 	}
-	s.log.Info("listening", "addr", s.addr.String(), "loops", s.cfg.Loops)
+	s.node = s.cfg.NodeName
+	if s.node == "" {
+		s.node = s.addr.String()
+	}
+	s.hub.node = s.node
+	s.log.Info("listening", "addr", s.addr.String(), "loops", s.cfg.Loops, "node", s.node)
 	close(s.srv.started)
 	return gnet.None
 }
@@ -299,9 +312,11 @@ func (s *Server) Stats() Stats {
 	}
 }
 
-// appendStats appends st as a JSON object.
-func appendStats(dst []byte, st Stats) []byte {
-	dst = append(dst, `{"status":"ok","conns":`...)
+// appendStats appends st as a JSON object, with the node's name.
+func appendStats(dst []byte, node string, st Stats) []byte {
+	dst = append(dst, `{"status":"ok","node":`...)
+	dst = appendJSONString(dst, node)
+	dst = append(dst, `,"conns":`...)
 	dst = strconv.AppendInt(dst, st.Conns, 10)
 	dst = append(dst, `,"streams":`...)
 	dst = strconv.AppendInt(dst, int64(st.Streams), 10)
