@@ -119,6 +119,17 @@ func (h *hub) lookup(id []byte) (st *Stream, control bool) {
 	return st, control
 }
 
+// remove takes st, marked removed, out of the table. Any goroutine.
+func (h *hub) remove(st *Stream) {
+	h.mu.Lock()
+	if h.streams[st.id] == st {
+		delete(h.streams, st.id)
+		delete(h.listen, st.listenID)
+		h.stored.Add(-1)
+	}
+	h.mu.Unlock()
+}
+
 // insert puts st in the table under both its tokens. Called with mu held.
 func (h *hub) insert(st *Stream) {
 	h.streams[st.id] = st
@@ -395,13 +406,7 @@ func (h *hub) expire(st *Stream) {
 	version := st.version
 	st.removed = true
 	st.mu.Unlock()
-	h.mu.Lock()
-	if h.streams[st.id] == st {
-		delete(h.streams, st.id)
-		delete(h.listen, st.listenID)
-	}
-	h.mu.Unlock()
-	h.stored.Add(-1)
+	h.remove(st)
 	h.store.Write(&store.Op{Key: st.id, Delete: true, Version: version, Done: h.deleted})
 	h.log.Debug("stream expired", "id", st.id)
 }

@@ -80,12 +80,7 @@ func appendJSONResponse(dst []byte, status int, date []byte, flags respFlags, bo
 	if status == 503 {
 		dst = append(dst, "\r\nRetry-After: "+retryAfter...)
 	}
-	switch {
-	case flags&respClose != 0:
-		dst = append(dst, "\r\nConnection: close"...)
-	case flags&respKeepAlive != 0:
-		dst = append(dst, "\r\nConnection: keep-alive"...)
-	}
+	dst = appendConnection(dst, flags)
 	dst = append(dst, "\r\n\r\n"...)
 	if flags&respHead == 0 {
 		dst = append(dst, body...)
@@ -145,12 +140,7 @@ func appendPreflight(dst, date []byte, flags respFlags) []byte {
 		"\r\nAccess-Control-Allow-Methods: GET, HEAD, OPTIONS"+
 		"\r\nAccess-Control-Allow-Headers: Icy-MetaData"+
 		"\r\nAccess-Control-Max-Age: 86400"...)
-	switch {
-	case flags&respClose != 0:
-		dst = append(dst, "\r\nConnection: close"...)
-	case flags&respKeepAlive != 0:
-		dst = append(dst, "\r\nConnection: keep-alive"...)
-	}
+	dst = appendConnection(dst, flags)
 	return append(dst, "\r\n\r\n"...)
 }
 
@@ -181,12 +171,7 @@ func appendCached(dst, date []byte, flags respFlags, ifNoneMatch []byte, content
 		dst = append(dst, "\r\nContent-Length: "...)
 		dst = strconv.AppendInt(dst, int64(len(body)), 10)
 	}
-	switch {
-	case flags&respClose != 0:
-		dst = append(dst, "\r\nConnection: close"...)
-	case flags&respKeepAlive != 0:
-		dst = append(dst, "\r\nConnection: keep-alive"...)
-	}
+	dst = appendConnection(dst, flags)
 	dst = append(dst, "\r\n\r\n"...)
 	if status == 200 && flags&respHead == 0 {
 		dst = append(dst, body...)
@@ -207,4 +192,15 @@ func etagMatch(inm []byte, etag string) bool {
 		}
 	}
 	return false
+}
+
+// appendConnection appends the Connection header flags ask for, if any.
+func appendConnection(dst []byte, flags respFlags) []byte {
+	switch {
+	case flags&respClose != 0:
+		return append(dst, "\r\nConnection: close"...)
+	case flags&respKeepAlive != 0:
+		return append(dst, "\r\nConnection: keep-alive"...)
+	}
+	return dst
 }

@@ -263,13 +263,7 @@ func (h *hub) remoteDeleted(id string) {
 	}
 	st.removed = true
 	st.mu.Unlock()
-	h.mu.Lock()
-	if h.streams[st.id] == st {
-		delete(h.streams, st.id)
-		delete(h.listen, st.listenID)
-		h.stored.Add(-1)
-	}
-	h.mu.Unlock()
+	h.remove(st)
 }
 
 // fetch loads the stream of control token id from the shared store, then

@@ -336,23 +336,7 @@ func (b *Bolt) run() {
 	// A fault on the mapped file becomes a panic that commit recovers,
 	// instead of killing the process.
 	debug.SetPanicOnFault(true)
-	for op := range b.queue {
-		b.batch = append(b.batch[:0], op)
-	drain:
-		for len(b.batch) < b.maxBatch {
-			select {
-			case op, ok := <-b.queue:
-				if !ok {
-					break drain
-				}
-				b.batch = append(b.batch, op)
-			default:
-				break drain
-			}
-		}
-		b.commit(b.batch)
-		clear(b.batch) // drop the references: the callers own these ops again
-	}
+	groups(b.queue, b.batch, b.maxBatch, b.commit)
 }
 
 // commit applies batch in one transaction and reports every op's outcome.

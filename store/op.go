@@ -83,3 +83,28 @@ func (c *counters) stats() Stats {
 	s.CommitNs = c.commitNs.Load()
 	return s
 }
+
+// groups takes ops from queue one group at a time until it is closed and
+// empty: the first op waiting and whatever else is queued, up to max, in
+// batch (reused); commit handles each group, after which the references
+// are dropped (the callers own those ops again). The committer's loop of
+// Bolt and of each Redis sender.
+func groups(queue <-chan *Op, batch []*Op, max int, commit func([]*Op)) {
+	for op := range queue {
+		batch = append(batch[:0], op)
+	drain:
+		for len(batch) < max {
+			select {
+			case op, ok := <-queue:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, op)
+			default:
+				break drain
+			}
+		}
+		commit(batch)
+		clear(batch)
+	}
+}

@@ -25,23 +25,7 @@ type redisSender struct {
 // run sends one batch per turn until the queue is closed and empty.
 func (s *redisSender) run() {
 	defer s.r.sending.Done()
-	for op := range s.queue {
-		s.batch = append(s.batch[:0], op)
-	drain:
-		for len(s.batch) < s.r.maxBatch {
-			select {
-			case op, ok := <-s.queue:
-				if !ok {
-					break drain
-				}
-				s.batch = append(s.batch, op)
-			default:
-				break drain
-			}
-		}
-		s.commit(s.batch)
-		clear(s.batch) // drop the references: the callers own these ops again
-	}
+	groups(s.queue, s.batch, s.r.maxBatch, s.commit)
 }
 
 // commit sends batch and reports every op's outcome. Ops that found no
