@@ -147,7 +147,7 @@ type change struct {
 	op     store.Op
 	st     *Stream
 	params render.Params
-	idle   int64  // the record's idle-since, unix ns
+	heard  int64  // the record's heard clock, unix ns
 	gen    uint64 // the stream's write generation it was computed in
 	create bool
 
@@ -190,7 +190,7 @@ func (h *hub) committed(ch *change) {
 		h.mu.Lock()
 		h.insert(st)
 		h.mu.Unlock()
-		h.scheduleTTL(st, time.Unix(0, ch.idle))
+		h.scheduleTTL(st, time.Unix(0, ch.heard))
 	case ch.create:
 		h.stored.Add(-1)
 	default:
@@ -223,9 +223,10 @@ func (h *hub) create(name string, p render.Params, ch *change) (completed bool, 
 	now := h.now()
 	id := newToken()
 	st := h.newStream(id, newListenToken(id), name, now.UnixNano(), p)
-	st.idle, st.pendIdle = now.UnixNano(), now.UnixNano() // nobody listens yet
-	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, now.UnixNano(), 0, true, nil
-	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.idle, st.listenID, name, &p)
+	st.heard, st.pendHeard = now.UnixNano(), now.UnixNano() // its TTL runs from its creation
+	st.heardAt.Store(now.UnixNano())
+	ch.st, ch.params, ch.heard, ch.gen, ch.create, ch.Err = st, p, now.UnixNano(), 0, true, nil
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, ch.heard, st.listenID, name, &p)
 	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, 1, false
 	return h.submit(ch), nil
 }
@@ -258,40 +259,54 @@ func (h *hub) apply(st *Stream, pairs []render.Pair, ch *change) (completed bool
 	// melody's position on the timeline stays continuous.
 	p = p.Retimed(&base, st.frameAt(h.now().Add(h.cfg.Prebuffer+h.cfg.Tick)))
 	st.pend = p
-	h.prepare(st, ch, p, st.pendIdle)
+	h.prepare(st, ch, p, st.pendHeard)
 	st.mu.Unlock()
 	return h.submit(ch), nil
 }
 
 // prepare makes ch the write of st's next version, with parameters p and
-// idle clock idle. Called with st.wmu and st.mu held.
-func (h *hub) prepare(st *Stream, ch *change, p render.Params, idle int64) {
+// heard clock heard. Called with st.wmu and st.mu held.
+func (h *hub) prepare(st *Stream, ch *change, p render.Params, heard int64) {
 	st.pendVer++
-	ch.st, ch.params, ch.idle, ch.gen, ch.create, ch.Err = st, p, idle, st.gen, false, nil
-	ch.buf = appendRecord(ch.buf[:0], st.epoch, idle, st.listenID, st.name, &p)
+	ch.st, ch.params, ch.heard, ch.gen, ch.create, ch.Err = st, p, heard, st.gen, false, nil
+	ch.buf = appendRecord(ch.buf[:0], st.epoch, heard, st.listenID, st.name, &p)
 	ch.op.Key, ch.op.Value, ch.op.Version, ch.op.Delete = st.id, ch.buf, st.pendVer, false
 }
 
-// touch stores st's idle clock as its listeners now say: 0 while one is
-// attached, else now. attach and detach call it when the count crosses
-// zero, after releasing st.mu (a store may report at once, and the report
-// takes mu); reading the count here makes the last write the true one
-// whatever the order of racing attaches and detaches.
-func (h *hub) touch(st *Stream) {
+// A stream's record keeps when it was last heard: when a listener of it
+// came or went on some node, and, while any node has listeners, renewed by
+// that node every renewEvery. Every node expires a stream StreamTTL after
+// it was last heard anywhere, so a stream listened to on any node is never
+// expired, and one whose node died with its listeners expires in time.
+
+// renewEvery is how often a node with listeners of a stream stores that it
+// was heard: a quarter of StreamTTL, within [1 s, 1 min], so a renewal is
+// always in the store well before the others' TTL runs out, at a write per
+// listened stream per minute at most.
+func (h *hub) renewEvery() time.Duration {
+	return min(max(h.cfg.StreamTTL/4, time.Second), time.Minute)
+}
+
+// touch stores that st is heard now: always when force is set (its first
+// listener here came, or its last went), else only if its listeners here
+// keep it heard and the last store of that is renewEvery old. Not with
+// st.mu held (a store may report at once, and the report takes mu).
+func (h *hub) touch(st *Stream, force bool) {
+	now := h.now().UnixNano()
+	if !force && now-st.heardAt.Load() < int64(h.renewEvery()) {
+		return // the common case, every tick: no lock
+	}
 	st.wmu.Lock()
 	defer st.wmu.Unlock()
 	st.mu.Lock()
-	idle := int64(0)
-	if st.n.Load() == 0 {
-		idle = h.now().UnixNano()
-	}
-	if st.removed || (idle != 0) == (st.pendIdle != 0) { // no change of state to store
+	if st.removed || !force && (st.n.Load() == 0 || now-st.pendHeard < int64(h.renewEvery())) {
 		st.mu.Unlock()
 		return
 	}
-	st.pendIdle = idle
+	st.pendHeard = now
+	st.heardAt.Store(now)
 	ch := &change{done: h.touched}
-	h.prepare(st, ch, st.pend, idle)
+	h.prepare(st, ch, st.pend, now)
 	st.mu.Unlock()
 	if h.submit(ch) {
 		h.touched(ch)
@@ -310,11 +325,11 @@ func (h *hub) touched(ch *change) {
 		st := ch.st
 		go func() {
 			if err := h.refreshKey(context.Background(), st.id); err == nil {
-				h.touch(st)
+				h.touch(st, true)
 			}
 		}()
 	default:
-		h.log.Warn("storing a stream's idle time", "err", ch.Err)
+		h.log.Warn("storing when a stream was last heard", "err", ch.Err)
 	}
 }
 
@@ -334,6 +349,7 @@ func (h *hub) advance(now time.Time) {
 			if se := d.st.sess.Load(); se != nil {
 				h.submitJob(se, d.at)
 			}
+			h.touch(d.st, false) // renews the heard clock every renewEvery
 		} else {
 			h.expire(d.st)
 		}
@@ -378,12 +394,12 @@ func (h *hub) stopTicks(st *Stream, now time.Time) {
 	h.wheelMu.Unlock()
 }
 
-// scheduleTTL starts st's time-to-live from idleSince, unless a listener is
-// attached: a stream created, or loaded at start.
-func (h *hub) scheduleTTL(st *Stream, idleSince time.Time) {
+// scheduleTTL starts st's time-to-live from when it was last heard, unless a
+// listener is attached: a stream created, or loaded at start.
+func (h *hub) scheduleTTL(st *Stream, heard time.Time) {
 	h.wheelMu.Lock()
 	if st.n.Load() == 0 && !st.tickTimer.Scheduled() {
-		h.wheel.Schedule(&st.ttlTimer, idleSince.Add(h.cfg.StreamTTL))
+		h.wheel.Schedule(&st.ttlTimer, heard.Add(h.cfg.StreamTTL))
 	}
 	h.wheelMu.Unlock()
 }
@@ -398,9 +414,9 @@ func (h *hub) expire(st *Stream) {
 		st.mu.Unlock()
 		return
 	}
-	if st.idle == 0 && h.shared != nil { // a listener is attached on another node
+	if heard := time.Unix(0, st.heard); h.now().Sub(heard) < h.cfg.StreamTTL { // heard since, on another node
 		st.mu.Unlock()
-		h.scheduleRemoteTTL(st, 0)
+		h.scheduleRemoteTTL(st, st.heard)
 		return
 	}
 	version := st.version
@@ -458,11 +474,11 @@ func (h *hub) load() (loaded, expired int, err error) {
 		if len(rec.Key) != tokenLen {
 			return fmt.Errorf("stream %q: %w: not a token", rec.Key, errBadRecord)
 		}
-		idle := r.idle
-		if idle == 0 {
-			idle = now.UnixNano() // it had listeners when the process stopped
+		heard := r.heard
+		if heard == 0 { // a format-1 or -2 record: 0 meant listened to when the process stopped
+			heard = now.UnixNano()
 		}
-		if now.Sub(time.Unix(0, idle)) >= h.cfg.StreamTTL {
+		if now.Sub(time.Unix(0, heard)) >= h.cfg.StreamTTL {
 			dead = append(dead, deadRecord{rec.Key, rec.Version})
 			return nil
 		}
@@ -475,10 +491,11 @@ func (h *hub) load() (loaded, expired int, err error) {
 			rewrite = append(rewrite, rec.Key)
 		}
 		st := h.newStream(rec.Key, listenID, r.name, r.epoch, r.params)
-		st.version, st.pendVer, st.pendIdle, st.idle = rec.Version, rec.Version, r.idle, r.idle
+		st.version, st.pendVer, st.pendHeard, st.heard = rec.Version, rec.Version, heard, heard
+		st.heardAt.Store(heard)
 		h.insert(st)
 		h.stored.Add(1)
-		h.scheduleTTL(st, time.Unix(0, idle))
+		h.scheduleTTL(st, time.Unix(0, heard))
 		return nil
 	})
 	if err != nil {
@@ -492,7 +509,7 @@ func (h *hub) load() (loaded, expired int, err error) {
 		st.wmu.Lock()
 		st.mu.Lock()
 		ch := &change{done: h.touched}
-		h.prepare(st, ch, st.pend, st.pendIdle)
+		h.prepare(st, ch, st.pend, st.pendHeard)
 		st.mu.Unlock()
 		if h.submit(ch) {
 			h.touched(ch)

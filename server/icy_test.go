@@ -165,7 +165,7 @@ func TestRecordFormats(t *testing.T) {
 	lid := newListenToken(id)
 	b := appendRecord(nil, 123, 456, lid, "Night drive", &p)
 	r, err := parseRecord(b)
-	if err != nil || r.listenID != lid || r.name != "Night drive" || r.epoch != 123 || r.idle != 456 || r.params != p {
+	if err != nil || r.listenID != lid || r.name != "Night drive" || r.epoch != 123 || r.heard != 456 || r.params != p {
 		t.Fatalf("parseRecord = %+v, %v", r, err)
 	}
 	v1 := append([]byte{1}, b[1:recordHead]...)
@@ -202,7 +202,7 @@ func FuzzParseRecord(f *testing.F) {
 		if r.listenID == "" {
 			return // an older format: re-encoding adds what it lacks
 		}
-		again, err := parseRecord(appendRecord(nil, r.epoch, r.idle, r.listenID, r.name, &r.params))
+		again, err := parseRecord(appendRecord(nil, r.epoch, r.heard, r.listenID, r.name, &r.params))
 		if err != nil || again != r {
 			t.Fatalf("re-encoded record %+v: %+v, %v", r, again, err)
 		}

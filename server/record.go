@@ -12,7 +12,9 @@ import (
 //
 //	byte 0      record format, recordFormat
 //	bytes 1–8   epoch: unix ns of the timeline's zero (big-endian int64)
-//	bytes 9–16  idle: unix ns the last listener left; 0 while one was attached
+//	bytes 9–16  heard: unix ns the stream was last heard (a listener came or
+//	            went, or a node with listeners renewed it; see hub.touch);
+//	            formats 1 and 2 kept 0 there while a listener was attached
 //	bytes 17–46 the listen token, 30 characters (format 3 on)
 //	byte  n     the length of the stream's name (format 2 on)
 //	then        the name, n bytes of UTF-8 (checkName's rules)
@@ -31,17 +33,17 @@ var errBadRecord = errors.New("bad stream record")
 
 // streamRecord is a decoded record.
 type streamRecord struct {
-	epoch, idle int64
-	listenID    string
-	name        string
-	params      render.Params
+	epoch, heard int64
+	listenID     string
+	name         string
+	params       render.Params
 }
 
 // appendRecord appends the record of a stream to dst.
-func appendRecord(dst []byte, epoch, idle int64, listenID, name string, p *render.Params) []byte {
+func appendRecord(dst []byte, epoch, heard int64, listenID, name string, p *render.Params) []byte {
 	dst = append(dst, recordFormat)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(epoch))
-	dst = binary.BigEndian.AppendUint64(dst, uint64(idle))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(heard))
 	dst = append(dst, listenID...)
 	dst = append(dst, byte(len(name)))
 	dst = append(dst, name...)
@@ -58,9 +60,9 @@ func parseRecord(b []byte) (streamRecord, error) {
 		return r, fmt.Errorf("%w: format %d, want 1 to %d", errBadRecord, b[0], recordFormat)
 	}
 	r.epoch = int64(binary.BigEndian.Uint64(b[1:]))
-	r.idle = int64(binary.BigEndian.Uint64(b[9:]))
-	if r.epoch <= 0 || r.idle < 0 {
-		return r, fmt.Errorf("%w: epoch %d, idle %d", errBadRecord, r.epoch, r.idle)
+	r.heard = int64(binary.BigEndian.Uint64(b[9:]))
+	if r.epoch <= 0 || r.heard < 0 {
+		return r, fmt.Errorf("%w: epoch %d, heard %d", errBadRecord, r.epoch, r.heard)
 	}
 	rest := b[recordHead:]
 	if b[0] >= 3 {

@@ -21,10 +21,11 @@ import (
 //   - pub/sub delivers at most once, so after every (re)subscription the
 //     hub re-reads everything (resync): nothing missed stays missed.
 //
-// Expiry stays safe with several nodes: a stream whose record says a
-// listener is attached somewhere (idle 0) is never expired, and a delete
-// names the version it was decided on, so a node that saw an old record
-// cannot delete a stream another node has just touched.
+// Expiry stays safe with several nodes: a node with listeners renews the
+// record's heard clock (see touch), a node expires a stream only StreamTTL
+// after it was last heard anywhere, and a delete names the version it was
+// decided on, so a node that saw an old record cannot delete a stream
+// another node has just renewed.
 
 // maxFetches bounds the loads of unknown tokens in flight: a flood of random
 // tokens costs at most this many round trips at once (then 503).
@@ -180,7 +181,7 @@ func (h *hub) reloadAll() error {
 
 // applyRecord brings the table in step with rec, a record another node may
 // have written: a stream not held is held from now on; a held one takes a
-// newer version's parameters (rendered from its next frame), idle clock
+// newer version's parameters (rendered from its next frame), heard clock
 // and time-to-live. Any goroutine.
 func (h *hub) applyRecord(rec store.Record) error {
 	r, err := parseRecord(rec.Value)
@@ -193,7 +194,7 @@ func (h *hub) applyRecord(rec store.Record) error {
 	st, _ := h.lookup([]byte(rec.Key))
 	if st == nil {
 		st = h.newStream(rec.Key, r.listenID, r.name, r.epoch, r.params)
-		st.version, st.pendVer, st.idle, st.pendIdle = rec.Version, rec.Version, r.idle, r.idle
+		st.version, st.pendVer, st.heard, st.pendHeard = rec.Version, rec.Version, r.heard, r.heard
 		h.mu.Lock()
 		if h.streams[rec.Key] != nil { // held meanwhile: update that one
 			st = h.streams[rec.Key]
@@ -202,7 +203,7 @@ func (h *hub) applyRecord(rec store.Record) error {
 			h.insert(st)
 			h.mu.Unlock()
 			h.stored.Add(1)
-			h.scheduleRemoteTTL(st, r.idle)
+			h.scheduleRemoteTTL(st, r.heard)
 			return nil
 		}
 	}
@@ -213,7 +214,7 @@ func (h *hub) applyRecord(rec store.Record) error {
 	}
 	old := st.params.Load()
 	p := r.params
-	st.version, st.idle = rec.Version, r.idle
+	st.version, st.heard = rec.Version, r.heard
 	st.params.Store(&p)
 	changed := p != *old
 	if changed {
@@ -221,26 +222,26 @@ func (h *hub) applyRecord(rec store.Record) error {
 	}
 	if st.pendVer < rec.Version { // writes of ours in flight were built on an older record: they fail
 		st.gen++
-		st.pendVer, st.pend, st.pendIdle = rec.Version, p, r.idle
+		st.pendVer, st.pend, st.pendHeard = rec.Version, p, r.heard
+		st.heardAt.Store(r.heard)
 	}
 	st.mu.Unlock()
 	if changed {
 		st.notify(&p)
 	}
-	h.scheduleRemoteTTL(st, r.idle)
+	h.scheduleRemoteTTL(st, r.heard)
 	return nil
 }
 
-// scheduleRemoteTTL restarts st's time-to-live from what its record says:
-// from idle if nobody listens anywhere, from now if someone does somewhere
-// (expire then finds the record says so and waits again).
-func (h *hub) scheduleRemoteTTL(st *Stream, idle int64) {
+// scheduleRemoteTTL restarts st's time-to-live from when its record says
+// it was last heard (now, for a record of an old format that says 0).
+func (h *hub) scheduleRemoteTTL(st *Stream, heard int64) {
 	if st.n.Load() > 0 {
 		return
 	}
 	at := h.now()
-	if idle != 0 {
-		at = time.Unix(0, idle)
+	if heard != 0 {
+		at = time.Unix(0, heard)
 	}
 	h.wheelMu.Lock()
 	if st.n.Load() == 0 && !st.tickTimer.Scheduled() {

@@ -109,15 +109,22 @@ func TestSharedStoreTwoNodes(t *testing.T) {
 	mustApply(t, a, st, "scale", "minor")
 	eventually(t, "node b renders node a's change", func() bool { return sb.Params().Scale == render.ScaleMinor })
 
-	// A listener on node a: its touch says so in the record, and node b,
-	// whose TTL runs out, does not expire the stream.
-	a.touchForTest(st, 1)
-	eventually(t, "node b sees the listener", func() bool {
+	// A listener on node a: node a stores that it is heard, and renews that
+	// (every renewEvery, from its ticks) while the listener stays. Node b,
+	// whose own TTL for the stream runs out meanwhile, does not expire it.
+	heardOnB := func() int64 {
 		sb.mu.Lock()
 		defer sb.mu.Unlock()
-		return sb.idle == 0
-	})
-	b.advance(clk.Add(2 * time.Minute))
+		return sb.heard
+	}
+	a.touchForTest(st, 1)
+	t0 := clk.Now().UnixNano()
+	eventually(t, "node b sees the stream heard", func() bool { return heardOnB() == t0 })
+	clk.Add(50 * time.Second)
+	a.touch(st, false) // node a's tick renews
+	t1 := clk.Now().UnixNano()
+	eventually(t, "node b sees the renewal", func() bool { return heardOnB() == t1 })
+	b.advance(clk.Add(20 * time.Second)) // 70 s after the listener came: past b's first TTL
 	if lookupControl(b, id) == nil {
 		t.Fatalf("node b expired a stream listened to on node a")
 	}
@@ -125,20 +132,47 @@ func TestSharedStoreTwoNodes(t *testing.T) {
 		t.Fatalf("the stream is gone from the store: %v", err)
 	}
 
-	// The listener leaves: both nodes may expire it now, one deletes it,
-	// the other drops it.
-	a.touchForTest(st, 0)
-	eventually(t, "node b sees the stream idle", func() bool {
-		sb.mu.Lock()
-		defer sb.mu.Unlock()
-		return sb.idle != 0
-	})
-	a.advance(clk.Add(2 * time.Minute))
-	eventually(t, "both nodes drop the expired stream", func() bool {
-		return lookupControl(a, id) == nil && lookupControl(b, id) == nil
+	// Node a dies with its listener: nobody renews, and a minute after it
+	// was last heard node b expires it (no stream leaks with a dead node).
+	b.advance(clk.Add(45 * time.Second))
+	eventually(t, "node b expires the stream its dead node stopped renewing", func() bool {
+		return lookupControl(b, id) == nil
 	})
 	if _, err := sm.Get(context.Background(), st.ID()); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("expired stream still stored: %v", err)
+	}
+	eventually(t, "node a drops it too", func() bool { return lookupControl(a, id) == nil || a.lookupListeners(id) > 0 })
+}
+
+// lookupListeners is the local listener count of the stream of id (0 if not held).
+func (h *hub) lookupListeners(id []byte) int32 {
+	if st, _ := h.lookup(id); st != nil {
+		return st.n.Load()
+	}
+	return 0
+}
+
+// A stream played on two nodes at once stays while either has listeners:
+// the node whose listeners leave does not expire it under the other's.
+func TestSharedStoreTwoNodesListening(t *testing.T) {
+	clk := newClock()
+	sm := &sharedMemory{Memory: store.NewMemory()}
+	a, b := sharedHub(t, sm, clk), sharedHub(t, sm, clk)
+	st := mustCreate(t, a)
+	id := []byte(st.ID())
+	eventually(t, "node b holds the stream", func() bool { return lookupControl(b, id) != nil })
+	sb := lookupControl(b, id)
+	a.touchForTest(st, 1)
+	b.touchForTest(sb, 1)
+	a.touchForTest(st, 0) // node a's listener leaves; node b's stays
+	for range 8 {         // four minutes: node b's ticks renew, node a's TTL runs again and again
+		clk.Add(30 * time.Second)
+		b.touch(sb, false)
+		a.advance(clk.Now())
+		b.advance(clk.Now())
+	}
+	if _, err := sm.Get(context.Background(), st.ID()); err != nil {
+		t.Fatalf("a stream listened to on node b was deleted: %v", err)
 	}
 }
 
@@ -171,5 +205,5 @@ func TestSharedStoreFetch(t *testing.T) {
 // attach and detach would. The listeners need no connection.
 func (h *hub) touchForTest(st *Stream, n int32) {
 	st.n.Store(n)
-	h.touch(st)
+	h.touch(st, true)
 }

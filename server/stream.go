@@ -12,7 +12,7 @@ import (
 )
 
 // Stream is one token's stream: its durable state (parameters, timeline
-// epoch, idle clock, record version) and, while listeners are attached, its
+// epoch, heard clock, record version) and, while listeners are attached, its
 // render session, its recent frames and its listeners. The hub owns it.
 //
 // Locks: mu guards the fields marked so. The hub's wheelMu may be taken
@@ -49,18 +49,19 @@ type Stream struct {
 	// mu; never held by the store's callback.
 	wmu sync.Mutex
 
-	// The durable record, mu. version and idle are what the store has;
-	// pendVer, pend and pendIdle what it will have once the writes in
-	// flight commit (equal when none is). idle is the unix ns the last
-	// listener left, 0 while one is attached. gen counts the failures that
+	// The durable record, mu. version and heard are what the store has;
+	// pendVer, pend and pendHeard what it will have once the writes in
+	// flight commit (equal when none is). heard is the unix ns the stream
+	// was last heard (see touch). gen counts the failures that
 	// dropped the pending writes: a write of an older generation was built
 	// on a failed one and is bound to fail too.
-	version  uint64
-	idle     int64
-	pendVer  uint64
-	pend     render.Params
-	pendIdle int64
-	gen      uint64
+	version   uint64
+	heard     int64
+	pendVer   uint64
+	pend      render.Params
+	pendHeard int64
+	gen       uint64
+	heardAt   atomic.Int64 // pendHeard, readable without mu
 
 	tickTimer loop.Timer // in the wheel while a session runs; wheelMu
 	ttlTimer  loop.Timer // in the wheel while no listener is attached; wheelMu
@@ -95,7 +96,7 @@ func (st *Stream) settle(ch *change, err error) (changed bool) {
 	defer st.mu.Unlock()
 	if err == nil {
 		if v := ch.op.Version; v > st.version {
-			st.version, st.idle = v, ch.idle
+			st.version, st.heard = v, ch.heard
 			old := st.params.Load()
 			np := ch.params
 			st.params.Store(&np)
@@ -107,7 +108,7 @@ func (st *Stream) settle(ch *change, err error) (changed bool) {
 	}
 	if ch.gen == st.gen {
 		st.gen++
-		st.pendVer, st.pend, st.pendIdle = st.version, *st.params.Load(), st.idle
+		st.pendVer, st.pend, st.pendHeard = st.version, *st.params.Load(), st.heard
 	}
 	return false
 }
@@ -196,7 +197,7 @@ func (h *hub) attach(st *Stream, l *listener, loopIdx int, el gnet.EventLoop, vi
 		h.startTicks(st, now)
 		st.mu.Unlock()
 		h.submitJob(sess, now) // the burst, rendered on attach rather than at the next tick
-		h.touch(st)
+		h.touch(st, true)
 		return views, refs, nil
 	}
 	// Join at a frame boundary.
@@ -254,7 +255,7 @@ func (h *hub) detach(l *listener) {
 	st.ring = st.ring[:0]
 	h.stopTicks(st, now)
 	st.mu.Unlock()
-	h.touch(st)
+	h.touch(st, true)
 }
 
 // publish appends b to the ring and hands it to every event loop that has a
