@@ -8,6 +8,7 @@
 // render's frame-header parser, and connects only to 127.0.0.0/8.
 //
 //	go run ./bench listen  -url http://127.0.0.1:8000 -streams 10 -n 1000 -ramp 5s -duration 30s -pid PID
+//	go run ./bench listen  -url http://127.0.0.1:8000 -streams 10 -n 1000 -ramp 10s -duration 60s -pid PID -icy
 //	go run ./bench listen  -stream-urls http://127.0.0.1:8001/live.mp3 -n 1000 -pids ICECAST,LIQUIDSOAP
 //	go run ./bench control -url http://127.0.0.1:8000 -route set_param -c 100 -duration 10s
 //	go run ./bench latency -url http://127.0.0.1:8000 -n 10
@@ -42,9 +43,9 @@
 // # listen
 //
 // Each listener is one goroutine and one TCP connection. It sends
-// "GET path HTTP/1.1" with Host and "Icy-MetaData: 0", accepts a 200 answer
-// in HTTP/1.1, HTTP/1.0 (Icecast) or ICY form, and reads the endless body
-// with 64 KiB reads through the connection's RawConn: a pooled buffer is
+// "GET path HTTP/1.1" with Host and "Icy-MetaData: 0" (1 with -icy),
+// accepts a 200 answer in HTTP/1.1, HTTP/1.0 (Icecast) or ICY form, and
+// reads the endless body with 64 KiB reads through the connection's RawConn: a pooled buffer is
 // taken only once data is there, so waiting listeners hold none, and there
 // is one timer per connection (its deadline), none per read. The body is
 // walked frame by frame as it arrives (render.ParseFrameHeader) and then
@@ -52,12 +53,25 @@
 // start evenly spread over -ramp; the steady window is the -duration that
 // follows the ramp, and every connection is closed at its end.
 //
+// With -icy the answer must also carry "icy-metaint: 16000", and the
+// metadata blocks are taken out of the body before the frame walker sees
+// it (icyStripper), a block split across reads included: after every
+// 16,000 audio bytes, counted from the first body byte, a length byte L,
+// then 16·L bytes. Each block is checked against synthcast's layout
+// exactly: L = 0 (the title has not changed; never before a first title),
+// or "StreamTitle='", a title, "';" and fewer than 16 NULs to the end
+// (the shortest block that holds the text), the title valid UTF-8 of at
+// most 200 bytes with no control character. Another server's blocks
+// (Icecast's, with StreamUrl='…', say) count as bad. The read loop stays
+// as it is: the stripper hands the walker views of the read buffer and
+// allocates once per listener at most, for a title split across reads.
+//
 // Figures, per listener, then over listeners:
 //
 //   - ok: the connection lasted to the end of the steady window.
 //     failed: dial error, write error, an answer other than 200, no
-//     complete head within 10 s, or a head over 16 KiB (reasons counts
-//     each). closed_early: the body ended (server close, reset) before the
+//     complete head within 10 s, a head over 16 KiB, or with -icy a head
+//     without "icy-metaint: 16000" (reasons counts each). closed_early: the body ended (server close, reset) before the
 //     end of the steady window.
 //   - connect_ms: dial to connected. head_ms: connected (the request is
 //     written at once) to the end of the response head. ttfb_ms: connected
@@ -91,9 +105,19 @@
 //     skipped_bytes: bytes discarded while scanning, including any before
 //     the first frame (a relay may start a listener mid-frame; that alone
 //     is not a loss).
-//   - bytes: body bytes received. listener_s: listener-seconds inside the
-//     steady window (each listener from its first byte, or the window's
-//     start, to its end, or the window's).
+//   - icy (with -icy), summed over listeners: blocks, the metadata blocks
+//     received whole (zero-length ones included); titles, the good blocks
+//     that carried a title (synthcast sends one first, then one each time
+//     the title changes); title_changes, titles that differ from the title
+//     the listener had before (its first is not a change); bad_blocks,
+//     blocks that broke the layout: a failure counted as a sync loss is,
+//     after which the listener goes on with the framing the block's length
+//     byte gave (a wrong length then shows as sync losses too). metaint:
+//     the interval required, 16000.
+//   - bytes: body bytes received (with -icy, the metadata included).
+//     listener_s: listener-seconds inside the steady window (each listener
+//     from its first byte, or the window's start, to its end, or the
+//     window's).
 //   - server (with -pid or -pids, summed over the processes): cpu_s is
 //     utime+stime from /proc/PID/stat between the window's start and end,
 //     in clock ticks converted with AT_CLKTCK from /proc/self/auxv (100 Hz
@@ -105,6 +129,21 @@
 //   - client: this process's own CPU (getrusage) over the window, per
 //     listener-second, and its RSS: the client shares the machine with the
 //     server, so its cost is part of the picture.
+//
+// # ICY metadata's cost (the scripts' icy section)
+//
+// `make bench` (section icy, bench/run-bench.sh) starts one synthcast
+// (-store memory, its admin listener on a port of the run) and runs listen
+// against it twice with the same load, ICY_N listeners (1000) over
+// LISTEN_STREAMS streams (10, created by each run), LISTEN_RAMP ramp,
+// ICY_DURATION steady window (60 s): first plain, then with -icy.
+//
+//   - CPU per listener-second: server.cpu_per_listener_s of each run (the
+//     server's CPU over the steady window, rendering and encoding of its
+//     streams included, over the listener-seconds in it), in ms in the
+//     report.
+//   - ICY ÷ plain: the -icy run's CPU per listener-second over the plain
+//     run's. The issue's goal: at most 1.3.
 //
 // # control
 //

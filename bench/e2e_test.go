@@ -167,6 +167,30 @@ func TestEndToEndListen(t *testing.T) {
 	}
 }
 
+// TestEndToEndListenICY: with -icy the real server's blocks pass the
+// layout check, one title per listener and none changed, and the audio
+// between them walks without a loss.
+func TestEndToEndListenICY(t *testing.T) {
+	t.Parallel()
+	base, _ := startServer(t)
+	var rep listenReport
+	runJSON(t, &rep, "listen", "-url", base, "-streams", "2", "-n", "10", "-ramp", "200ms", "-duration", "3s", "-icy")
+	if rep.OK != 10 || rep.Failed != 0 || rep.ClosedEarly != 0 {
+		t.Errorf("ok, failed, closed early = %d, %d, %d; want 10, 0, 0 (%v)", rep.OK, rep.Failed, rep.ClosedEarly, rep.Reasons)
+	}
+	if rep.SyncLosses != 0 || rep.SkippedBytes != 0 || rep.StallEvents != 0 {
+		t.Errorf("sync losses, skipped, stall events = %d, %d, %d; want 0", rep.SyncLosses, rep.SkippedBytes, rep.StallEvents)
+	}
+	// 128 kbit/s is 16,000 bytes a second: a block a second of audio, and
+	// each listener gets 3 s and a lead of at least 0.5 s (the check below).
+	if m := rep.ICY; m == nil || m.MetaInt != 16000 || m.BadBlocks != 0 || m.Titles != 10 || m.TitleChanges != 0 || m.Blocks < 30 {
+		t.Errorf("icy = %+v; want metaint 16000, no bad block, 10 titles, no change, at least 30 blocks", m)
+	}
+	if rep.LeadListeners != 10 || rep.LeadS.Min < 0.5 || rep.LeadS.Max > 2 {
+		t.Errorf("lead = %+v s over %d listeners; want within [0.5, 2] s for 10", rep.LeadS, rep.LeadListeners)
+	}
+}
+
 func TestEndToEndControl(t *testing.T) {
 	t.Parallel()
 	base, _ := startServer(t)

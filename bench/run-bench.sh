@@ -3,6 +3,9 @@
 #
 #   listen   the listener ladder: LISTEN_COUNTS listeners over LISTEN_STREAMS streams
 #   unique   the unique-stream ladder: K streams, UNIQUE_PER_STREAM listener(s) each
+#   icy      ICY metadata's cost: ICY_N listeners over LISTEN_STREAMS streams on
+#            one synthcast (-store memory), plain then with -icy, in the same
+#            run; server CPU per listener-second of each, ICY ÷ plain, ICY_GOAL
 #   latency  a /set_param heard: default pacing, then tuned -prebuffer/-tick
 #            (with a stall check at TUNED_LISTENERS listeners)
 #   control  /set_param under wrk (keep-alive) and `bench control`, /create_stream
@@ -27,11 +30,12 @@ set -euo pipefail
 if [ "${QUICK:-0}" = 1 ]; then
 	: "${LISTEN_COUNTS:=100 500}" "${LISTEN_RAMP:=1s}" "${LISTEN_DURATION:=5s}"
 	: "${UNIQUE_KS:=8 16}" "${UNIQUE_RAMP:=1s}" "${UNIQUE_DURATION:=5s}"
+	: "${ICY_N:=100}" "${ICY_DURATION:=5s}"
 	: "${LATENCY_N:=3}" "${TUNED_LISTENERS:=100}" "${TUNED_DURATION:=5s}"
 	: "${CONTROL_DURATION:=3s}" "${GOBENCH_TIME:=100ms}"
 	: "${RESTART_STREAMS:=1000}" "${RESTART_K:=2}"
 fi
-: "${SECTIONS:=listen unique latency control store restart gobench}"
+: "${SECTIONS:=listen unique icy latency control store restart gobench}"
 : "${LISTEN_COUNTS:=1000 5000 10000 19000}"
 : "${LISTEN_STREAMS:=10}"
 : "${LISTEN_RAMP:=10s}"
@@ -40,6 +44,9 @@ fi
 : "${UNIQUE_PER_STREAM:=1}"
 : "${UNIQUE_RAMP:=2s}"
 : "${UNIQUE_DURATION:=20s}"
+: "${ICY_N:=1000}"       # listeners in each of the icy section's two runs
+: "${ICY_DURATION:=60s}" # their steady window, as the listener ladder's
+: "${ICY_GOAL:=1.3}"     # the issue's goal for ICY ÷ plain server CPU per listener-second
 : "${LATENCY_N:=10}"
 : "${TUNED_PREBUFFER:=250ms}"
 : "${TUNED_TICK:=200ms}"
@@ -70,7 +77,7 @@ bp_pick_port P_NGINX $((P_SC + 1))
 bp_pick_port P_ADMIN $((P_NGINX + 1))
 
 SC_MAX_LISTENERS=19000
-for n in $LISTEN_COUNTS $TUNED_LISTENERS; do
+for n in $LISTEN_COUNTS $TUNED_LISTENERS $ICY_N; do
 	[ "$n" -gt "$SC_MAX_LISTENERS" ] && SC_MAX_LISTENERS=$n
 done
 
@@ -92,6 +99,10 @@ section_unique() {
 			"$(jq -nc --argjson k "$k" --argjson n "$n" '{section:"unique", system:"synthcast", k:$k, n:$n}')" \
 			"$k" "$n" "$UNIQUE_RAMP" "$UNIQUE_DURATION"
 	done
+}
+
+section_icy() {
+	bp_icy_section
 }
 
 section_latency() {
@@ -144,8 +155,8 @@ section_gobench() {
 
 for s in $SECTIONS; do
 	case $s in
-	listen | unique | latency | control | store | restart | gobench) "section_$s" ;;
-	*) bp_die "unknown section $s (listen unique latency control store restart gobench)" ;;
+	listen | unique | icy | latency | control | store | restart | gobench) "section_$s" ;;
+	*) bp_die "unknown section $s (listen unique icy latency control store restart gobench)" ;;
 	esac
 done
 bp_finish

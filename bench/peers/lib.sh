@@ -372,6 +372,18 @@ bp_synthcast_probe() {
 # run of N listeners: the ramp and window, plus time to connect and report.
 bp_listen_timeout() { echo $(($(bp_secs "$2") + $(bp_secs "$3") + 90 + $1 / 200)); }
 
+# bp_listen_case TAG META STREAMS N RAMP DURATION [ARGS...]: one listen case
+# (STREAMS streams created for it) against the synthcast running on $P_SC,
+# its CPU and RSS sampled (SC_PID); ARGS go to the listen mode (-icy, say).
+bp_listen_case() {
+	local tag=$1 meta=$2 streams=$3 n=$4 ramp=$5 duration=$6
+	shift 6
+	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $streams -n $n -ramp $ramp -duration $duration -pid SYNTHCAST${*:+ $*} -json" \
+		bp_case "$meta" "$tag" "$(bp_listen_timeout "$n" "$ramp" "$duration")" \
+		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$streams" -n "$n" \
+		-ramp "$ramp" -duration "$duration" -pid "$SC_PID" "$@" -json
+}
+
 # bp_synthcast_listen TAG META STREAMS N RAMP DURATION [PROBE_META]: one
 # listen case against a synthcast started for it on $P_SC and stopped after;
 # with PROBE_META, its stream is ffprobed first.
@@ -379,10 +391,7 @@ bp_synthcast_listen() {
 	local tag=$1 meta=$2 streams=$3 n=$4 ramp=$5 duration=$6 probe=${7:-}
 	bp_synthcast_start synthcast "$P_SC" -max-listeners "$SC_MAX_LISTENERS"
 	if [ -n "$probe" ]; then bp_synthcast_probe "$P_SC" "$probe"; fi
-	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $streams -n $n -ramp $ramp -duration $duration -pid SYNTHCAST -json" \
-		bp_case "$meta" "$tag" "$(bp_listen_timeout "$n" "$ramp" "$duration")" \
-		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$streams" -n "$n" \
-		-ramp "$ramp" -duration "$duration" -pid "$SC_PID" -json
+	bp_listen_case "$tag" "$meta" "$streams" "$n" "$ramp" "$duration"
 	bp_stop "$SC_PID"
 }
 
@@ -390,11 +399,33 @@ bp_synthcast_listen() {
 # streams on the synthcast running on $P_SC (started with the tuned pacing):
 # the stall check that goes with the tuned change latency.
 bp_synthcast_tuned_listen() {
-	BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_SC -streams $LISTEN_STREAMS -n $TUNED_LISTENERS -ramp $LISTEN_RAMP -duration $TUNED_DURATION -pid SYNTHCAST -json" \
-		bp_case "$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
-		"$1" "$(bp_listen_timeout "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION")" \
-		"$BENCH" listen -url "http://127.0.0.1:$P_SC" -streams "$LISTEN_STREAMS" -n "$TUNED_LISTENERS" \
-		-ramp "$LISTEN_RAMP" -duration "$TUNED_DURATION" -pid "$SC_PID" -json
+	bp_listen_case "$1" \
+		"$(jq -nc --argjson n "$TUNED_LISTENERS" --arg p "$TUNED_PREBUFFER" --arg t "$TUNED_TICK" '{section:"tuned", system:"synthcast-tuned", n:$n, prebuffer:$p, tick:$t}')" \
+		"$LISTEN_STREAMS" "$TUNED_LISTENERS" "$LISTEN_RAMP" "$TUNED_DURATION"
+}
+
+# bp_icy_section: ICY metadata's cost. One synthcast on $P_SC (-store memory,
+# the admin listener on $P_ADMIN), the same load twice in this run: ICY_N
+# listeners over LISTEN_STREAMS streams, LISTEN_RAMP, ICY_DURATION, first
+# plain, then with -icy; then one "ratio" record: the -icy run's server CPU
+# per listener-second over the plain run's, and whether it meets ICY_GOAL.
+bp_icy_section() {
+	local meta plain icy rec
+	meta=$(jq -nc --argjson n "$ICY_N" --argjson s "$LISTEN_STREAMS" '{section:"icy", system:"synthcast", n:$n, streams:$s}')
+	bp_synthcast_start synthcast "$P_SC" -store memory -max-listeners "$SC_MAX_LISTENERS"
+	bp_listen_case icy-plain "$(jq -c '. + {icy: false}' <<<"$meta")" "$LISTEN_STREAMS" "$ICY_N" "$LISTEN_RAMP" "$ICY_DURATION"
+	bp_listen_case icy-icy "$(jq -c '. + {icy: true}' <<<"$meta")" "$LISTEN_STREAMS" "$ICY_N" "$LISTEN_RAMP" "$ICY_DURATION" -icy
+	bp_stop "$SC_PID"
+	plain=$(jq -s 'map(select(.section == "icy" and .icy == false)) | last | .result.server.cpu_per_listener_s // null' "$BP_JSONL")
+	icy=$(jq -s 'map(select(.section == "icy" and .icy == true)) | last | .result.server.cpu_per_listener_s // null' "$BP_JSONL")
+	rec=$(jq -nc --argjson p "$plain" --argjson i "$icy" --argjson g "$ICY_GOAL" \
+		'{section: "icy", case: "ratio", plain_cpu_per_listener_s: $p, icy_cpu_per_listener_s: $i,
+		  ratio: (if ($p | type) == "number" and ($i | type) == "number" and $p > 0 then $i / $p else null end), goal: $g}
+		 | . + {goal_met: (if .ratio == null then null else .ratio <= $g end)}')
+	bp_record "$rec"
+	bp_log "icy: $(jq -r 'def ms: if type == "number" then (. * 1e6 | round) / 1000 | tostring else "?" end;
+		"server CPU ms per listener-second: plain \(.plain_cpu_per_listener_s | ms), ICY \(.icy_cpu_per_listener_s | ms); "
+		+ "ICY ÷ plain \(if .ratio then (.ratio * 1000 | round) / 1000 else "?" end) (goal ≤ \(.goal))"' <<<"$rec")"
 }
 
 # bp_control_timeout: seconds a control-plane case may take.

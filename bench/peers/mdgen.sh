@@ -300,6 +300,8 @@ JQ_BENCH='
 | ($all | map(select(.section == "control" and .case == null))) as $C
 | ($all | map(select(.case == "gobench"))) as $G
 | ($all | map(select(.section == "restart" and .case == null))) as $R
+| ($all | map(select(.section == "icy" and .case == null))) as $I
+| ($all | map(select(.section == "icy" and .case == "ratio")) | last) as $IR
 | if $part == "header" then "## synthcast alone: `make bench`\n\n" + machine($all)
 elif $part == "format" then probes($all)
 elif $part == "listen" then (if ($L | length) == 0 then "" else
@@ -312,6 +314,28 @@ elif $part == "unique" then (if ($U | length) == 0 then "" else
   + listen_head("K streams (listeners)") + "\n"
   + ($U | map(row([((.k | tostring) + " (" + ((.n // "?") | tostring) + ")"), .system] + listen_cells)) | join("\n")) + "\n"
   + cmds($U | map({label: ("K=" + (.k | tostring)), cmd, server})) + "\n" end)
+elif $part == "icy" then (if ($I | length) == 0 then "" else
+  "### ICY metadata: server CPU per listener-second, with and without\n\n"
+  + (($I[0].n // "?") | tostring) + " listeners over " + (($I[0].streams // "?") | tostring)
+  + " streams against one synthcast (`-store memory`), the same load twice in this run: plain, then asking for titles "
+  + "(`Icy-MetaData: 1`; `go run ./bench listen -icy` checks each metadata block'"'"'s layout and takes it out before "
+  + "walking the frames). *CPU ms / listener-s*: the server'"'"'s CPU over the steady window, rendering and encoding its "
+  + "streams included, over the listener-seconds in it; *bad blocks*: metadata blocks that broke the layout. "
+  + "Definitions: `bench/doc.go` (\"ICY metadata'"'"'s cost\").\n\n"
+  + head(["run", "ok / failed", "stalled listeners", "sync losses / bad blocks", "ICY blocks (titles, changes)",
+      "server CPU s", "listener-s", "CPU ms / listener-s", "client CPU s"]) + "\n"
+  + ($I | map(row([(if .icy then "ICY" else "plain" end)]
+      + (if .error then [err, "", "", "", "", "", "", ""] else
+        [okfail, stalls,
+         (res.sync_losses | fmt(0)) + " / " + (if .icy then (res.icy.bad_blocks | fmt(0)) else "–" end),
+         (if .icy then (res.icy.blocks | fmt(0)) + " (" + (res.icy.titles | fmt(0)) + ", " + (res.icy.title_changes | fmt(0)) + ")" else "–" end),
+         (res.server.cpu_s | fmt(2)), (res.listener_s | fmt(0)), (ms(res.server.cpu_per_listener_s) | fmt(3)),
+         (res.client.cpu_s | fmt(1))] end))) | join("\n")) + "\n"
+  + (if $IR == null then "" else
+      row(["ICY ÷ plain", "", "", "", "", "", "",
+        (if $IR.ratio == null then "–" else ($IR.ratio | fmt(2)) + "×" end) + " (goal ≤ " + ($IR.goal | tostring) + "×: "
+        + (if $IR.goal_met == true then "met" elif $IR.goal_met == false then "**not met**" else "–" end) + ")", ""]) + "\n" end)
+  + cmds($I | map({label: (if .icy then "ICY" else "plain" end), cmd, server})) + "\n" end)
 elif $part == "latency" then (if ($T | length) == 0 then "" else
   "### A change heard (/set_param → first changed frame at a listener)\n\n"
   + latency_head("system"; "pacing") + "\n"
@@ -523,7 +547,7 @@ process(es) over the steady window (per listener in ms); *RSS* = resident memory
 above the idle baseline); *client CPU* = the load generator's own, on the same cores.
 
 EOF
-	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique latency control store restart gobench
+	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique icy latency control store restart gobench
 	echo
 	section peers "$JQ_PEERS" "Side by side: \`make bench-peers\`" glance format listen unique latency control store
 } >"$tmp"
