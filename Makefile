@@ -8,7 +8,9 @@ FUZZTIME    ?= 10s
 # Debian packages the tests need: ffprobe/ffmpeg decode our MP3 and read ICY
 # titles, mpg123 too, curl drives HTTP, systemd gives systemd-analyze to
 # verify the unit, chromium runs the web player's test, and redis-server,
-# nginx and haproxy the cluster's (each test starts its own on loopback).
+# nginx and haproxy the cluster's (each test starts its own on loopback). On
+# a host with systemd, Debian starts their system services on install:
+# `systemctl disable --now nginx haproxy redis-server` if unwanted.
 TEST_DEBS   := ffmpeg mpg123 curl systemd chromium redis-server nginx haproxy
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
