@@ -267,4 +267,55 @@
 //   - after the /create_stream case: the streams the server holds
 //     (/healthz), its VmRSS, and with bolt the data file's size and blocks
 //     once the server has stopped; per stream, each over the streams.
+//
+// # A cluster (the scripts' cluster section)
+//
+// `make bench` (section cluster, bench/peers/lib.sh) runs every part on
+// this machine over loopback: redis-server (started by the script on a
+// free port, --save "" --appendonly yes, its own directory in the run's),
+// synthcast nodes with -store redis://127.0.0.1:PORT/0, and for parts 2
+// and 3 nginx with deploy/nginx/synthcast.conf, its addresses replaced by
+// the run's as e2e_cluster_harness_test.go does, in a minimal nginx.conf
+// (daemon off;, one worker per core, its own prefix directory). Every
+// process is started for its part and stopped by its PID.
+//
+//   - /set_param: wrk at the control case's threads, connections and
+//     duration, keep-alive, bench/set_param.lua on one stream, against a
+//     fresh server per row, in the same run: nginx `return 200`, one
+//     synthcast with -store bolt, one with -store redis:// on a
+//     redis-server with --appendfsync always (Redis fsyncs its file
+//     before it answers, so a 200 survives a machine crash), then
+//     everysec (a machine crash can lose the last second or two). 2xx/s
+//     and ÷ nginx as in the store section; server CPU µs / request is
+//     synthcast's plus redis-server's.
+//   - failover: 3 nodes (appendfsync always) behind nginx, FAILOVER_N
+//     listeners (300) over FAILOVER_STREAMS streams (30) with listen
+//     -reconnect. After the ramp and FAILOVER_SETTLE (6 s), FAILOVER_KILLS
+//     times (10): SIGKILL to one node (n1, n2, n3, n1, …), the node started
+//     again on its port, its /healthz awaited (restart ms: SIGKILL to that
+//     answer), then FAILOVER_SETTLE. deploy/nginx/synthcast.conf sets
+//     max_fails=0: with max_fails above 0, nginx OSS takes a failed node
+//     back only when a request sent to it ends well, and a /stream
+//     request does not end, so with listeners alone a restarted node
+//     stayed out and listeners got 502 (no live upstreams) once every
+//     node had been out (291 of 300 lost in the run that found it). The
+//     report says so if listeners end on a 502. One listen run holds every kill, so
+//     its reconnect figures are pooled over them: gaps, the streams lost
+//     and found again; gap_ms p50, p99 and max, from a listener's stream
+//     ending to its next audio byte (the listener waits 50 ms before its
+//     first try, so no gap is shorter); tries, connections attempted
+//     after the first. Listeners lost: failed and closed_early at the end
+//     of the window, and gave_up (20 tries in a row without audio).
+//     Stalls count while a listener is connected.
+//   - 1, 2 and 3 nodes: for each count in CLUSTER_NODES, that many nodes
+//     behind nginx (the shipped file with that many server lines) and a
+//     fresh redis-server; CLUSTER_LISTEN_N listeners (3000) over
+//     CLUSTER_LISTEN_STREAMS streams (30), then CLUSTER_UNIQUE_K unique
+//     streams (60, samplerate=44100&channels=2), one listener each, both
+//     through nginx with a CLUSTER_DURATION (30 s) steady window. Figures
+//     as listen's; node CPU and RSS are the nodes' summed (-pids), nginx
+//     and redis-server not included. The nodes share this machine's cores
+//     with nginx, redis-server and the load, so this checks that every
+//     node count serves every listener in time; it is not a scaling
+//     figure.
 package main

@@ -13,6 +13,14 @@
 #            against -store bolt (a data dir of the run) and -store memory, and
 #            nginx `return 200` in the same run (nginx-light from Debian if
 #            missing; the nginx rows say "skipped" if it cannot be installed)
+#   cluster  several nodes sharing a Redis (-store redis://…), on this machine:
+#            /set_param under wrk against one node with Redis (appendfsync
+#            always, then everysec), beside -store bolt and nginx `return 200`
+#            in the same run; the failover gap over FAILOVER_KILLS kill -9s of
+#            one of 3 nodes behind nginx (deploy/nginx/synthcast.conf), with
+#            FAILOVER_N listeners over FAILOVER_STREAMS streams reconnecting;
+#            and listeners and unique streams through nginx with
+#            CLUSTER_NODES nodes (a correctness check: they share the cores)
 #   restart  `bench restart`: exec to serving over RESTART_STREAMS stored
 #            streams (RESTART_K restarts each), and disk per stream
 #   gobench  go test -bench over the hot paths (httpparse, render, loop,
@@ -34,8 +42,10 @@ if [ "${QUICK:-0}" = 1 ]; then
 	: "${LATENCY_N:=3}" "${TUNED_LISTENERS:=100}" "${TUNED_DURATION:=5s}"
 	: "${CONTROL_DURATION:=3s}" "${GOBENCH_TIME:=100ms}"
 	: "${RESTART_STREAMS:=1000}" "${RESTART_K:=2}"
+	: "${FAILOVER_N:=30}" "${FAILOVER_STREAMS:=3}" "${FAILOVER_KILLS:=3}" "${FAILOVER_RAMP:=1s}"
+	: "${CLUSTER_LISTEN_N:=300}" "${CLUSTER_LISTEN_RAMP:=1s}" "${CLUSTER_UNIQUE_K:=10}" "${CLUSTER_DURATION:=5s}"
 fi
-: "${SECTIONS:=listen unique icy latency control store restart gobench}"
+: "${SECTIONS:=listen unique icy latency control store cluster restart gobench}"
 : "${LISTEN_COUNTS:=1000 5000 10000 19000}"
 : "${LISTEN_STREAMS:=10}"
 : "${LISTEN_RAMP:=10s}"
@@ -61,6 +71,18 @@ fi
 : "${RESTART_CONNS:=32}"             # connections creating the streams
 : "${RESTART_PIPELINE:=16}"          # create requests written at once per connection
 : "${RESTART_TIMEOUT:=10m}"          # bound of one `bench restart`
+: "${FAILOVER_N:=300}"          # listeners of the failover case (listen -reconnect)
+: "${FAILOVER_STREAMS:=30}"     # over this many streams
+: "${FAILOVER_KILLS:=10}"       # kill -9s, rotating over the 3 nodes
+: "${FAILOVER_RAMP:=5s}"        # the listeners' ramp, before the first kill
+: "${FAILOVER_SETTLE:=6s}"      # after the ramp, and after each node is healthy again (see bench/doc.go)
+: "${CLUSTER_NODES:=1 2 3}"     # node counts of the listen and unique cases
+: "${CLUSTER_LISTEN_N:=3000}"   # listeners of the listen case through nginx
+: "${CLUSTER_LISTEN_STREAMS:=30}"
+: "${CLUSTER_LISTEN_RAMP:=10s}"
+: "${CLUSTER_UNIQUE_K:=60}"     # unique streams (one listener each) of the unique case
+: "${CLUSTER_UNIQUE_RAMP:=2s}"
+: "${CLUSTER_DURATION:=30s}"    # steady window of both
 : "${GOBENCH_PKGS:=httpparse render loop server store}"
 : "${PORT_BASE:=18100}"
 
@@ -68,7 +90,10 @@ bp_init bench
 bp_raise_nofile
 bp_apt jq curl ffmpeg wrk
 case " $SECTIONS " in
-*" store "*) bp_apt_try nginx-light || bp_log "nginx-light could not be installed: the store section runs without nginx" ;;
+*" store "* | *" cluster "*) bp_apt_try nginx-light || bp_log "nginx-light could not be installed: the store and cluster sections run without nginx" ;;
+esac
+case " $SECTIONS " in
+*" cluster "*) bp_apt redis-server ;;
 esac
 bp_build
 bp_machine
@@ -134,6 +159,10 @@ section_store() {
 	bp_store_section store
 }
 
+section_cluster() {
+	bp_cluster_section
+}
+
 section_restart() {
 	local n shown
 	for n in $RESTART_STREAMS; do
@@ -155,8 +184,8 @@ section_gobench() {
 
 for s in $SECTIONS; do
 	case $s in
-	listen | unique | icy | latency | control | store | restart | gobench) "section_$s" ;;
-	*) bp_die "unknown section $s (listen unique icy latency control store restart gobench)" ;;
+	listen | unique | icy | latency | control | store | cluster | restart | gobench) "section_$s" ;;
+	*) bp_die "unknown section $s (listen unique icy latency control store cluster restart gobench)" ;;
 	esac
 done
 bp_finish

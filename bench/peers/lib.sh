@@ -555,6 +555,242 @@ bp_store_section() {
 	BP_WRK_PIDS=""
 }
 
+# --- a cluster: Redis, nodes behind nginx (section "cluster") ---------------
+
+# bp_kill9 PID: SIGKILL to this PID only, reaped, and dropped from BP_PIDS.
+bp_kill9() {
+	local pid=$1
+	kill -KILL "$pid" 2>/dev/null || true
+	bp_stop "$pid"
+}
+
+# bp_redis_start NAME PORT FSYNC: redis-server on 127.0.0.1:PORT in the
+# foreground, no snapshots, an append-only file fsynced as FSYNC says
+# (always, everysec) in its own directory $BP_RUN/NAME; PID in RD_PID.
+# Waits until it answers PING (it may still be loading its file).
+bp_redis_start() {
+	local name=$1 port=$2 fsync=$3 dir="$BP_RUN/$1" end line
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	bp_start "$name" redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --daemonize no \
+		--save "" --appendonly yes --appendfsync "$fsync"
+	RD_PID=$BP_LAST_PID
+	end=$((SECONDS + 20))
+	while [ $SECONDS -lt $end ]; do
+		line=$( (exec 3<>"/dev/tcp/127.0.0.1/$port" && printf 'PING\r\n' >&3 && read -r -t 1 l <&3 && printf '%s' "$l") 2>/dev/null || true)
+		[ "${line%$'\r'}" = +PONG ] && return 0
+		kill -0 "$RD_PID" 2>/dev/null || break
+		sleep 0.2
+	done
+	tail -20 "$BP_RUN/$name.log" >&2
+	bp_die "redis-server did not answer PING on port $port"
+}
+
+# bp_cluster_nginx_start NAME PORT NODE_PORT...: deploy/nginx/synthcast.conf
+# rendered as e2e_cluster_harness_test.go does (the shipped addresses
+# replaced by text: the proxy's by 127.0.0.1:PORT, node i's by
+# 127.0.0.1:NODE_PORT i; the server lines of nodes past the ones given
+# deleted; the log directory moved to $BP_RUN/NAME), included in a minimal
+# nginx.conf of the run's (`daemon off;`, one worker per core, its own
+# prefix, pid file and temporary paths; worker_connections and
+# worker_rlimit_nofile raised to the open-files limit, as each listener
+# holds two connections). PID (the master's) in CN_PID.
+bp_cluster_nginx_start() {
+	local name=$1 port=$2 dir="$BP_RUN/$1" conf="$BP_ROOT/deploy/nginx/synthcast.conf" s i k
+	shift 2
+	for s in 127.0.0.1:8100 127.0.0.1:8101 127.0.0.1:8102 127.0.0.1:8103 /var/log/nginx/; do
+		grep -qF "$s" "$conf" || bp_die "$conf no longer contains $s, which the cluster section replaces"
+	done
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	local -a sed_args=(-e "s|127\.0\.0\.1:8100|127.0.0.1:$port|" -e "s|/var/log/nginx/|$dir/|")
+	for i in 1 2 3; do
+		if [ "$i" -le $# ]; then
+			sed_args+=(-e "s|127\.0\.0\.1:810$i |127.0.0.1:${!i} |")
+		else
+			sed_args+=(-e "/^ *server 127\.0\.0\.1:810$i /d")
+		fi
+	done
+	sed "${sed_args[@]}" "$conf" >"$dir/synthcast.conf"
+	{
+		echo "daemon off;"
+		echo "worker_processes $(nproc);"
+		echo "worker_rlimit_nofile $BP_NOFILE;"
+		echo "pid $dir/nginx.pid;"
+		echo "events { worker_connections $((BP_NOFILE - 100)); }"
+		echo "http {"
+		for k in client_body proxy fastcgi uwsgi scgi; do echo "    ${k}_temp_path $dir/$k;"; done
+		echo "    include $dir/synthcast.conf;"
+		echo "}"
+	} >"$dir/nginx.conf"
+	bp_start "$name" nginx -p "$dir/" -c "$dir/nginx.conf" -e stderr
+	CN_PID=$BP_LAST_PID
+	bp_wait_http "http://127.0.0.1:$port/healthz" 10 "$CN_PID" ||
+		{ tail -20 "$BP_RUN/$name.log" >&2; bp_die "nginx (cluster) did not start"; }
+}
+
+# bp_cluster_up TAG NODES FSYNC: redis-server (FSYNC) on P_REDIS, NODES
+# synthcast nodes (n1, n2, … on P_NODE1, P_NODE2, …; -store redis, no admin
+# listener) and nginx in front of them on P_CNGINX. PIDs: RD_PID, NODE_PIDS
+# (an array, node i at i-1), CN_PID; the nodes' command lines in
+# CLUSTER_SHOWN.
+bp_cluster_up() {
+	local tag=$1 nodes=$2 fsync=$3 i port
+	local -a ports=()
+	bp_redis_start "$tag-redis" "$P_REDIS" "$fsync"
+	NODE_PIDS=()
+	for ((i = 1; i <= nodes; i++)); do
+		port=P_NODE$i
+		ports+=("${!port}")
+		bp_cluster_node_start "$tag" "$i"
+	done
+	bp_cluster_nginx_start "$tag-nginx" "$P_CNGINX" "${ports[@]}"
+	CLUSTER_SHOWN="redis-server --save \"\" --appendonly yes --appendfsync $fsync; $nodes × bin/synthcast -listen 127.0.0.1:NODE_PORT -admin-listen= -store redis://127.0.0.1:$P_REDIS/0 -node-name nI; nginx with deploy/nginx/synthcast.conf ($nodes server line(s), proxy on 127.0.0.1:$P_CNGINX)"
+}
+
+# bp_cluster_node_start TAG I: node I (n I on P_NODE I) of the cluster; its PID
+# goes in NODE_PIDS[I-1]. Returns once it answers /healthz.
+bp_cluster_node_start() {
+	local tag=$1 i=$2 port=P_NODE$2
+	bp_synthcast_start "$tag-n$i" "${!port}" -admin-listen= -store "redis://127.0.0.1:$P_REDIS/0" -node-name "n$i"
+	NODE_PIDS[i - 1]=$SC_PID
+}
+
+# bp_cluster_down: stop nginx, the nodes and redis-server, each by its PID.
+bp_cluster_down() {
+	local p
+	bp_stop "$CN_PID"
+	for p in "${NODE_PIDS[@]}"; do bp_stop "$p"; done
+	bp_stop "$RD_PID"
+	NODE_PIDS=()
+}
+
+# bp_cluster_set_param: /set_param under wrk (the store section's script and
+# settings, bp_store_wrk) in this run, each against a fresh server: nginx
+# `return 200`, one synthcast with -store bolt, and one synthcast with -store
+# redis://… on a redis-server of the run with appendfsync always, then
+# everysec. Records: section "cluster", part "set_param".
+bp_cluster_set_param() {
+	local fsync
+	BP_STREAM_ID=AAAAAAAAAAAAAAAAAAAAAA
+	if bp_nginx_start cluster-nginx "$P_NGINX"; then
+		BP_WRK_PIDS=$NG_PIDS bp_store_wrk '{"section":"cluster","part":"set_param","system":"nginx","store":"return 200","route":"/set_param","tool":"wrk"}' \
+			cluster-nginx-set_param "http://127.0.0.1:$P_NGINX" set_param
+		bp_stop "$NG_PID"
+	else
+		bp_record "$(jq -nc --arg e "$BP_SKIP" '{section:"cluster", part:"set_param", system:"nginx", store:"return 200", route:"/set_param", tool:"wrk", error:$e}')"
+	fi
+	bp_synthcast_start cluster-bolt "$P_SC" -store bolt -max-streams "$STORE_MAX_STREAMS"
+	BP_STREAM_ID=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
+	BP_WRK_PIDS=$SC_PID bp_store_wrk '{"section":"cluster","part":"set_param","system":"synthcast","store":"bolt","route":"/set_param","tool":"wrk"}' \
+		cluster-bolt-set_param "http://127.0.0.1:$P_SC" set_param
+	bp_stop "$SC_PID"
+	for fsync in always everysec; do
+		bp_redis_start "cluster-redis-$fsync" "$P_REDIS" "$fsync"
+		bp_synthcast_start "cluster-redis-$fsync-node" "$P_SC" -store "redis://127.0.0.1:$P_REDIS/0" -max-streams "$STORE_MAX_STREAMS"
+		BP_SERVER="$BP_SERVER (redis-server --save \"\" --appendonly yes --appendfsync $fsync on port $P_REDIS)"
+		BP_STREAM_ID=$(curl -s --max-time 5 "http://127.0.0.1:$P_SC/create_stream" | jq -r .id) || bp_die "create_stream failed"
+		BP_WRK_PIDS="$SC_PID $RD_PID" bp_store_wrk "$(jq -nc --arg st "redis, appendfsync $fsync" \
+			'{section:"cluster", part:"set_param", system:"synthcast", store:$st, route:"/set_param", tool:"wrk"}')" \
+			"cluster-redis-$fsync-set_param" "http://127.0.0.1:$P_SC" set_param
+		bp_stop "$SC_PID"
+		bp_stop "$RD_PID"
+	done
+	BP_WRK_PIDS=""
+}
+
+# bp_cluster_failover: 3 nodes behind nginx, FAILOVER_N listeners over
+# FAILOVER_STREAMS streams with `listen -reconnect`; once they are all
+# connected (the ramp, then FAILOVER_SETTLE), FAILOVER_KILLS times: kill -9
+# a node (n1, n2, n3, n1, …), start it again on its port and wait for its
+# /healthz, then FAILOVER_SETTLE for the listeners to settle. The listen's
+# steady window is sized to hold every kill; its gaps are pooled over them.
+# Records: section "cluster", part "failover", and one part "kill" per kill.
+bp_cluster_failover() {
+	local settle ramp dur secs i node t0 t1 lpid rc=0 res
+	settle=$(bp_secs "$FAILOVER_SETTLE")
+	ramp=$(bp_secs "$FAILOVER_RAMP")
+	dur=$((settle + FAILOVER_KILLS * (settle + 2) + 5))
+	secs=$(bp_listen_timeout "$FAILOVER_N" "${ramp}s" "${dur}s")
+	bp_cluster_up cluster-failover 3 always
+	local srv=$CLUSTER_SHOWN # the restarts below set BP_SERVER to one node's
+	local -a lcmd=("$BENCH" listen -url "http://127.0.0.1:$P_CNGINX" -streams "$FAILOVER_STREAMS" -n "$FAILOVER_N"
+		-ramp "${ramp}s" -duration "${dur}s" -reconnect -json)
+	local shown="${lcmd[*]}"
+	shown=${shown/#"$BENCH"/$BENCH_SHOWN}
+	bp_log "run cluster-failover: $shown, $FAILOVER_KILLS kills"
+	bp_start cluster-failover-listen timeout -k 10 "$secs" "${lcmd[@]}"
+	lpid=$BP_LAST_PID
+	sleep $((ramp + settle))
+	local kills='[]'
+	for ((i = 0; i < FAILOVER_KILLS; i++)); do
+		node=$((i % 3 + 1))
+		kill -0 "$lpid" 2>/dev/null || { bp_log "listen ended before kill $((i + 1))"; break; }
+		t0=$(date +%s%N)
+		bp_kill9 "${NODE_PIDS[node - 1]}"
+		bp_cluster_node_start cluster-failover-k$((i + 1)) "$node"
+		t1=$(date +%s%N)
+		bp_log "kill $((i + 1)): n$node killed and healthy again in $(((t1 - t0) / 1000000)) ms"
+		kills=$(jq -c --argjson n "$node" --argjson ms "$(((t1 - t0) / 1000000))" '. + [{node: ("n" + ($n | tostring)), restart_ms: $ms}]' <<<"$kills")
+		sleep "$settle"
+	done
+	wait "$lpid" || rc=$?
+	bp_stop "$lpid"
+	if res=$(bp_last_json "$BP_RUN/cluster-failover-listen.log"); then
+		bp_record "$(jq -nc --argjson r "$res" --argjson k "$kills" --arg cmd "$shown" --arg s "$srv" \
+			--argjson n "$FAILOVER_N" --argjson st "$FAILOVER_STREAMS" --argjson rc "$rc" --arg settle "$FAILOVER_SETTLE" \
+			'{section:"cluster", part:"failover", nodes:3, n:$n, streams:$st, settle:$settle, kills:$k, cmd:$cmd, server:$s, result:$r}
+			 + (if $rc != 0 then {exit: $rc} else {} end)')"
+		bp_log "  → $(jq -c '{ok, failed, closed_early, stalled_listeners, reconnect}' <<<"$res")"
+	else
+		bp_record "$(jq -nc --argjson k "$kills" --arg cmd "$shown" --arg s "$srv" --arg e "exit $rc: $(tail -c 600 "$BP_RUN/cluster-failover-listen.log")" \
+			'{section:"cluster", part:"failover", nodes:3, kills:$k, cmd:$cmd, server:$s, error:$e}')"
+		bp_log "  → FAILED (exit $rc)"
+	fi
+	bp_cluster_down
+}
+
+# bp_cluster_scale: for each count in CLUSTER_NODES, that many nodes behind
+# nginx (all on this machine), and two listen cases through nginx:
+# CLUSTER_LISTEN_N listeners over CLUSTER_LISTEN_STREAMS streams, then
+# CLUSTER_UNIQUE_K unique 44.1 kHz stereo streams with one listener each;
+# the nodes' CPU and RSS summed (-pids). Records: section "cluster", part
+# "listen" or "unique", nodes.
+bp_cluster_scale() {
+	local nodes pids
+	for nodes in $CLUSTER_NODES; do
+		bp_cluster_up "cluster-$nodes" "$nodes" always
+		pids=$(IFS=,; echo "${NODE_PIDS[*]}")
+		BP_SERVER=$CLUSTER_SHOWN
+		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_CNGINX -streams $CLUSTER_LISTEN_STREAMS -n $CLUSTER_LISTEN_N -ramp $CLUSTER_LISTEN_RAMP -duration $CLUSTER_DURATION -pids NODES -json" \
+			bp_case "$(jq -nc --argjson k "$nodes" --argjson n "$CLUSTER_LISTEN_N" --argjson s "$CLUSTER_LISTEN_STREAMS" \
+				'{section:"cluster", part:"listen", nodes:$k, n:$n, streams:$s}')" "cluster-$nodes-listen" \
+			"$(bp_listen_timeout "$CLUSTER_LISTEN_N" "$CLUSTER_LISTEN_RAMP" "$CLUSTER_DURATION")" \
+			"$BENCH" listen -url "http://127.0.0.1:$P_CNGINX" -streams "$CLUSTER_LISTEN_STREAMS" -n "$CLUSTER_LISTEN_N" \
+			-ramp "$CLUSTER_LISTEN_RAMP" -duration "$CLUSTER_DURATION" -pids "$pids" -json
+		BP_SHOWN_CMD="$BENCH_SHOWN listen -url http://127.0.0.1:$P_CNGINX -streams $CLUSTER_UNIQUE_K -n $CLUSTER_UNIQUE_K -params samplerate=44100&channels=2 -ramp $CLUSTER_UNIQUE_RAMP -duration $CLUSTER_DURATION -pids NODES -json" \
+			bp_case "$(jq -nc --argjson k "$nodes" --argjson n "$CLUSTER_UNIQUE_K" \
+				'{section:"cluster", part:"unique", nodes:$k, n:$n, streams:$n}')" "cluster-$nodes-unique" \
+			"$(bp_listen_timeout "$CLUSTER_UNIQUE_K" "$CLUSTER_UNIQUE_RAMP" "$CLUSTER_DURATION")" \
+			"$BENCH" listen -url "http://127.0.0.1:$P_CNGINX" -streams "$CLUSTER_UNIQUE_K" -n "$CLUSTER_UNIQUE_K" \
+			-params "samplerate=44100&channels=2" -ramp "$CLUSTER_UNIQUE_RAMP" -duration "$CLUSTER_DURATION" -pids "$pids" -json
+		bp_cluster_down
+	done
+}
+
+# bp_cluster_section: the cluster section's three parts, on ports picked
+# above P_ADMIN: P_REDIS, P_CNGINX (the cluster's nginx), P_NODE1..3.
+bp_cluster_section() {
+	bp_pick_port P_REDIS $((P_ADMIN + 1))
+	bp_pick_port P_CNGINX $((P_REDIS + 1))
+	bp_pick_port P_NODE1 $((P_CNGINX + 1))
+	bp_pick_port P_NODE2 $((P_NODE1 + 1))
+	bp_pick_port P_NODE3 $((P_NODE2 + 1))
+	bp_cluster_set_param
+	bp_cluster_failover
+	bp_cluster_scale
+}
+
 # bp_secs DURATION: a Go-style duration (250ms, 30s, 2m, 1m30s) in whole
 # seconds, rounded up.
 bp_secs() {

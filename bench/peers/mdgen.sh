@@ -5,7 +5,7 @@
 # of the last runs: OUT_DIR/bench.jsonl (make bench) and OUT_DIR/peers.jsonl
 # (make bench-peers). A section whose .jsonl is absent is kept as it stands in
 # the existing BENCHMARKS.md, so one target never erases the other's figures.
-# Within a section, each subsection (listen, unique, latency, control, store,
+# Within a section, each subsection (listen, unique, latency, control, store, cluster,
 # ...) sits between <!-- BEGIN suite:sub | stamp --> and <!-- END suite:sub -->,
 # the stamp naming the run it comes from: a run that did not cover a
 # subsection (SECTIONS="store", say) keeps the existing text, and says so
@@ -302,6 +302,7 @@ JQ_BENCH='
 | ($all | map(select(.section == "restart" and .case == null))) as $R
 | ($all | map(select(.section == "icy" and .case == null))) as $I
 | ($all | map(select(.section == "icy" and .case == "ratio")) | last) as $IR
+| ($all | map(select(.section == "cluster" and .case == null))) as $K
 | if $part == "header" then "## synthcast alone: `make bench`\n\n" + machine($all)
 elif $part == "format" then probes($all)
 elif $part == "listen" then (if ($L | length) == 0 then "" else
@@ -351,6 +352,77 @@ elif $part == "control" then (if ($C | length) == 0 then "" else
      then "\n/create_stream answers 503 once the server holds -max-streams streams (10000 by default): its non-2xx are those.\n" else "" end)
   + cmds($C | map({label: (.route + " " + .tool), cmd, server})) + "\n" end)
 elif $part == "store" then store_sub($all; "### Durable control plane: /create_stream and /set_param, -store bolt vs -store memory vs nginx")
+elif $part == "cluster" then (if ($K | length) == 0 then "" else
+  ($K | map(select(.part == "set_param"))) as $KS
+  | ($K | map(select(.part == "failover"))) as $KF
+  | ($K | map(select(.part == "listen" or .part == "unique"))) as $KN
+  | ($KS | map(select(.system == "nginx")) | last) as $kn
+  | "### A cluster: Redis store, failover, 1–3 nodes\n\n"
+  + "Definitions: `bench/doc.go` (\"A cluster\"). Every process (redis-server, the nodes, nginx, the load) runs on this "
+  + "machine over loopback; each is started for its case and stopped by its PID.\n\n"
+  + (if ($KS | length) == 0 then "" else
+    "**/set_param, Redis vs the embedded store.** wrk -t" + (($KS[0].threads // "?") | tostring) + " -c" + (($KS[0].conns // "?") | tostring)
+    + " -d" + ($KS[0].duration // "?") + " --latency, keep-alive, `bench/set_param.lua` on one stream, in this run, a fresh server per row: "
+    + "one synthcast with `-store bolt` (a 200 once the change is in a committed, fsynced bolt transaction), one with "
+    + "`-store redis://…` on a redis-server of the run (`--save \"\" --appendonly yes`, `--appendfsync always`: Redis fsyncs "
+    + "before it answers; `everysec`: a machine crash can lose the last second or two), and nginx `return 200` as the yardstick. "
+    + "*÷ nginx*: 2xx/s over nginx'"'"'s requests/s. Server CPU for the Redis rows is synthcast + redis-server.\n\n"
+    + head(["server", "store", "requests/s", "2xx/s", "÷ nginx", "latency ms p50", "p99", "max", "non-2xx / errors", "server CPU µs / request"]) + "\n"
+    + ($KS | map(row([.system, .store] + (if .error then [err, "", "", "", "", "", "", ""] else
+        [(res.rps | fmt(0)), (ok_rps | fmt(0)), ratio(ok_rps; $kn.result.rps),
+         (res.latency_ms.p50 | fmt(3)), (res.latency_ms.p99 | fmt(3)), (res.latency_ms.max | fmt(2)),
+         (((res.non_2xx // 0) | tostring) + " / " + ((res.errors // 0) | tostring)),
+         (res.server.cpu_per_request_us | fmt(2))] end))) | join("\n")) + "\n\n" end)
+  + (if ($KF | length) == 0 then "" else
+    ($KF | last) as $f
+    | "**Failover.** 3 nodes (`-store redis://…`, appendfsync always) behind nginx with `deploy/nginx/synthcast.conf` "
+    + "(its addresses replaced by the run'"'"'s, in a minimal `daemon off;` nginx.conf), "
+    + (($f.n // "?") | tostring) + " listeners over " + (($f.streams // "?") | tostring) + " streams with `listen -reconnect` "
+    + "(a lost stream is asked again after 50 ms, doubling to 1 s). Once all are connected, " + (($f.kills // []) | length | tostring)
+    + " times: `kill -9` a node (n1, n2, n3, n1, …), start it again on its port, wait for its /healthz, then wait " + ($f.settle // "?")
+    + " (the config has `max_fails=0`: nginx never marks a node down, and a request that finds its node dead goes on to the next). "
+    + "*gap*: from a listener'"'"'s stream ending to the next audio byte, pooled over every loss of every kill (p50 / p99 / max); "
+    + "*lost*: listeners not connected at the end of the window (failed / closed early), and those that gave up "
+    + "(20 tries in a row without audio); *stalled*: listeners whose lead went below zero while connected; "
+    + "*restart*: `kill -9` to the new process answering /healthz.\n\n"
+    + head(["kills", "listeners (streams)", "streams lost and found again", "gap ms p50", "p99", "max", "tries",
+        "lost: failed / closed early / gave up", "stalled listeners", "ok", "restart ms p50 / max"]) + "\n"
+    + ($KF | map(. as $x | row([(($x.kills // []) | length | tostring), ((.n // "?") | tostring) + " (" + ((.streams // "?") | tostring) + ")"]
+        + (if .error then [err, "", "", "", "", "", "", "", ""] else
+          (($x.kills // []) | map(.restart_ms) | sort) as $rm
+          | [(res.reconnect.gaps | fmt(0)), (res.reconnect.gap_ms.p50 | fmt(1)), (res.reconnect.gap_ms.p99 | fmt(1)),
+             (res.reconnect.gap_ms.max | fmt(1)), (res.reconnect.tries | fmt(0)),
+             ((res.failed // "?") | tostring) + " / " + ((res.closed_early // "?") | tostring) + " / " + ((res.reconnect.gave_up // "?") | tostring),
+             stalls, (res.ok | fmt(0)),
+             (if ($rm | length) == 0 then "–" else ($rm[(($rm | length) - 1) / 2 | floor] | fmt(0)) + " / " + ($rm[-1] | fmt(0)) end)] end)))
+      | join("\n")) + "\n\n"
+    + "Kills: " + (($f.kills // []) | map(.node + " " + (.restart_ms | tostring) + " ms") | join(", ")) + ".\n\n"
+    + (($f.result.reasons // {})["status 502"] // 0) as $b
+    | (if $b == 0 then "" else
+      "**" + ($b | tostring) + " listeners ended on `502`** (nginx: `no live upstreams`, with every node running). "
+      + "With `max_fails` above 0, nginx OSS marks a node that refused a connection as failed and counts it live again only "
+      + "when a request sent to it ends well (`ngx_http_upstream_free_round_robin_peer`); a `/stream` request does not "
+      + "end, so a restarted node that gets only listeners stays out. The shipped config sets `max_fails=0` for this.\n\n" end) end)
+  + (if ($KN | length) == 0 then "" else
+    "**1, 2 and 3 nodes.** The same load through nginx (`deploy/nginx/synthcast.conf` with that many `server` lines) in front of "
+    + "1, 2 or 3 nodes sharing a redis-server: a listener case and a unique-streams case (44.1 kHz stereo, one listener each). "
+    + "**The nodes, nginx, redis-server and the load generator all share this machine'"'"'s " + (($all | map(select(.case == "machine")) | last | .nproc // "?") | tostring)
+    + " cores, so this is a correctness check (every count serves every listener, in time), not a scaling figure**: more nodes "
+    + "here only split the same cores. *node CPU s*: the nodes'"'"' CPU over the steady window, summed (nginx and redis-server not included).\n\n"
+    + head(["case", "nodes", "ok / failed", "stalled listeners", "TTFB ms p50 / p99 / max", "lead s min / p50 / max",
+        "sync losses", "node CPU s", "node RSS MiB", "client CPU s"]) + "\n"
+    + ($KN | map(row([(if .part == "listen" then ((.n | tostring) + " listeners over " + (.streams | tostring) + " streams")
+          else ((.n | tostring) + " unique streams") end), (.nodes | tostring)]
+        + (if .error then [err, "", "", "", "", "", "", ""] else
+          [okfail, stalls,
+           (res.ttfb_ms.p50 | fmt(1)) + " / " + (res.ttfb_ms.p99 | fmt(1)) + " / " + (res.ttfb_ms.max | fmt(1)),
+           (res.lead_s.min | fmt(2)) + " / " + (res.lead_s.p50 | fmt(2)) + " / " + (res.lead_s.max | fmt(2)),
+           (res.sync_losses | fmt(0)), (res.server.cpu_s | fmt(2)),
+           ((res.server.rss_kib // null) | if . == null then null else . / 1024 end | fmt(1)),
+           (res.client.cpu_s | fmt(1))] end))) | join("\n")) + "\n" end)
+  + cmds($K | map({label: (if .part == "set_param" then .system + " " + .store
+      elif .part == "failover" then "failover" else .part + ", " + (.nodes | tostring) + " node(s)" end), cmd, server}))
+  + "\n" end)
 elif $part == "restart" then (if ($R | length) == 0 then "" else
   "### Restart: exec to serving over N stored streams\n\n"
   + "`go run ./bench restart` runs the real binary over an empty data directory (`-store bolt`), creates N streams over "
@@ -547,7 +619,7 @@ process(es) over the steady window (per listener in ms); *RSS* = resident memory
 above the idle baseline); *client CPU* = the load generator's own, on the same cores.
 
 EOF
-	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique icy latency control store restart gobench
+	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique icy latency control store cluster restart gobench
 	echo
 	section peers "$JQ_PEERS" "Side by side: \`make bench-peers\`" glance format listen unique latency control store
 } >"$tmp"
