@@ -162,12 +162,38 @@ func TestSharedStoreTwoNodesListening(t *testing.T) {
 	id := []byte(st.ID())
 	eventually(t, "node b holds the stream", func() bool { return lookupControl(b, id) != nil })
 	sb := lookupControl(b, id)
+	// settled waits until both nodes hold what the store has: the
+	// milliseconds pub/sub takes, next to the minutes of a TTL (a write
+	// built on a view not yet settled fails its version check and is made
+	// again once re-read, which this test does not time).
+	settled := func(what string) {
+		t.Helper()
+		eventually(t, what, func() bool {
+			rec, err := sm.Get(context.Background(), st.ID())
+			if err != nil {
+				return false
+			}
+			for _, s := range []*Stream{st, sb} {
+				s.mu.Lock()
+				v, pend := s.version, s.pendVer
+				s.mu.Unlock()
+				if v != rec.Version || pend != rec.Version {
+					return false
+				}
+			}
+			return true
+		})
+	}
 	a.touchForTest(st, 1)
+	settled("node a's listener seen by both")
 	b.touchForTest(sb, 1)
+	settled("node b's listener seen by both")
 	a.touchForTest(st, 0) // node a's listener leaves; node b's stays
-	for range 8 {         // four minutes: node b's ticks renew, node a's TTL runs again and again
+	settled("node a's listener gone, seen by both")
+	for range 8 { // four minutes: node b's ticks renew, node a's TTL runs again and again
 		clk.Add(30 * time.Second)
 		b.touch(sb, false)
+		settled("node b's renewal seen by both")
 		a.advance(clk.Now())
 		b.advance(clk.Now())
 	}
