@@ -138,7 +138,7 @@ func (enc *Encoder) iterationLoop() {
 				cod_info.Part2_3Length = uint64(enc.outerLoop(max_bits, &l3_xmin, ix, gr, ch))
 			}
 			enc.reservoirAdjust(cod_info)
-			cod_info.GlobalGain = uint64(cod_info.QuantizerStepSize + 210)
+			cod_info.GlobalGain = uint64(cod_info.QuantizerStepSize + 210 + frontEndGainSteps)
 		}
 	}
 	enc.reservoirFrameEnd()

@@ -49,7 +49,7 @@ func (enc *Encoder) mdctInitialize() {
 			*p--
 			return x
 		}() != 0; {
-			enc.mdct.CosL[m][k] = int32(math.Sin(PI36*(float64(k)+0.5)) * math.Cos((PI/72)*float64(k*2+19)*float64(m*2+1)) * math.MaxInt32)
+			enc.fe.mdct.CosL[m][k] = int32(math.Sin(PI36*(float64(k)+0.5)) * math.Cos((PI/72)*float64(k*2+19)*float64(m*2+1)) * math.MaxInt32)
 		}
 	}
 }
@@ -120,10 +120,10 @@ func (enc *Encoder) mdctSub(stride int64) {
 		for gr = 0; gr < enc.Mpeg.GranulesPerFrame; gr++ {
 			mdct_enc := &enc.mdctFrequency[ch][gr]
 			for k = 0; k < 18; k += 2 {
-				enc.windowFilterSubband(&enc.buffer[ch], &enc.l3SubbandSamples[ch][gr+1][k], ch, stride)
-				enc.windowFilterSubband(&enc.buffer[ch], &enc.l3SubbandSamples[ch][gr+1][k+1], ch, stride)
+				enc.windowFilterSubband(&enc.buffer[ch], &enc.fe.l3SubbandSamples[ch][gr+1][k], ch, stride)
+				enc.windowFilterSubband(&enc.buffer[ch], &enc.fe.l3SubbandSamples[ch][gr+1][k+1], ch, stride)
 				for band = 1; band < 32; band += 2 {
-					enc.l3SubbandSamples[ch][gr+1][k+1][band] *= -1
+					enc.fe.l3SubbandSamples[ch][gr+1][k+1][band] *= -1
 				}
 			}
 			for band = 0; band < 32; band++ {
@@ -133,8 +133,8 @@ func (enc *Encoder) mdctSub(stride int64) {
 					*p--
 					return x
 				}() != 0; {
-					mdct_in[k] = enc.l3SubbandSamples[ch][gr][k][band]
-					mdct_in[k+18] = enc.l3SubbandSamples[ch][gr+1][k][band]
+					mdct_in[k] = enc.fe.l3SubbandSamples[ch][gr][k][band]
+					mdct_in[k+18] = enc.fe.l3SubbandSamples[ch][gr+1][k][band]
 				}
 				mdct18(&mdct_in, (*[18]int32)(mdct_enc[band*18:]))
 				// Perform aliasing reduction butterfly
@@ -181,6 +181,6 @@ func (enc *Encoder) mdctSub(stride int64) {
 				}
 			}
 		}
-		copy(enc.l3SubbandSamples[ch][0][:], enc.l3SubbandSamples[ch][enc.Mpeg.GranulesPerFrame][:])
+		copy(enc.fe.l3SubbandSamples[ch][0][:], enc.fe.l3SubbandSamples[ch][enc.Mpeg.GranulesPerFrame][:])
 	}
 }

@@ -19,8 +19,8 @@ func (enc *Encoder) subbandInitialize() {
 		*p--
 		return x
 	}() != 0; {
-		enc.subband.Off[i] = 0
-		enc.subband.X[i] = [HAN_SIZE]int32{}
+		enc.fe.subband.Off[i] = 0
+		enc.fe.subband.X[i] = [HAN_SIZE]int32{}
 	}
 	for i = SUBBAND_LIMIT; func() int64 {
 		p := &i
@@ -42,7 +42,7 @@ func (enc *Encoder) subbandInitialize() {
 			} else {
 				filter, _ = math.Modf(filter - 0.5)
 			}
-			enc.subband.Fl[i][j] = int32(filter * (math.MaxInt32 * 1e-09))
+			enc.fe.subband.Fl[i][j] = int32(filter * (math.MaxInt32 * 1e-09))
 		}
 	}
 }
@@ -59,8 +59,8 @@ func (enc *Encoder) subbandInitialize() {
 // compiler can drop the bounds checks: fixed-size arrays, masked or
 // constant-bounded indexes, one pointer per row.
 func (enc *Encoder) windowFilterSubband(buffer **int16, s *[32]int32, ch int64, stride int64) {
-	x := &enc.subband.X[ch]
-	off := int(enc.subband.Off[ch])
+	x := &enc.fe.subband.X[ch]
+	off := int(enc.fe.subband.Off[ch])
 	ptr := *buffer
 	for i := 31; i >= 0; i-- {
 		x[(off+i)&(HAN_SIZE-1)] = int32(*ptr) << 16
@@ -82,9 +82,9 @@ func (enc *Encoder) windowFilterSubband(buffer **int16, s *[32]int32, ch int64, 
 			int32((int64(x[(j+384)&m])*int64(win[i+384]))>>32) +
 			int32((int64(x[(j+448)&m])*int64(win[i+448]))>>32)
 	}
-	enc.subband.Off[ch] = int64((off + 480) & (HAN_SIZE - 1))
+	enc.fe.subband.Off[ch] = int64((off + 480) & (HAN_SIZE - 1))
 
-	enc.subband.matrix(&y, s)
+	enc.fe.subband.matrix(&y, s)
 }
 
 // matrix computes s[i] = Σ_j Fl[i][j]·y[j] (the filterbank's 32×64 cosine
@@ -129,3 +129,23 @@ func (sb *Subband) matrix(y *[64]int32, s *[32]int32) {
 		s[31-i] = even - odd
 	}
 }
+
+type MDCT struct {
+	CosL [18][36]int32
+}
+type Subband struct {
+	Off [2]int64
+	Fl  [32][64]int32
+	X   [2][512]int32
+}
+
+// frontEnd is the analysis filterbank and MDCT's state.
+type frontEnd struct {
+	subband          Subband
+	mdct             MDCT
+	l3SubbandSamples [2][3][18][32]int32
+}
+
+// frontEndGainSteps is added to every granule's global gain: the front end
+// delivers the spectrum scaled by 2^(-frontEndGainSteps/4).
+const frontEndGainSteps = 0

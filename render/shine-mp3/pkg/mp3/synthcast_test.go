@@ -44,7 +44,7 @@ func newTestEncoder() *Encoder {
 // bit in Fl, since upstream's PI64 is π/64 to 12 digits (an angle error of
 // up to 2e-8 at the largest arguments, 45 units of 2^-31).
 func TestFilterbankSymmetries(t *testing.T) {
-	fl := &newTestEncoder().subband.Fl
+	fl := &newTestEncoder().fe.subband.Fl
 	near := func(a, b int32) bool { return int64(a)-int64(b) <= 64 && int64(b)-int64(a) <= 64 }
 	for i := range 32 {
 		for j := 0; j <= 16; j++ {
@@ -100,7 +100,7 @@ func checkAgainstFull(t *testing.T, name string, seed uint64, n int, compute fun
 }
 
 func TestMatrixMatchesFullProduct(t *testing.T) {
-	sb := &newTestEncoder().subband
+	sb := &newTestEncoder().fe.subband
 	var got, want [32]int32
 	checkAgainstFull(t, "matrix", 1, 64, func(in []int32) ([]int32, []int32) {
 		sb.matrix((*[64]int32)(in), &got)
@@ -110,7 +110,7 @@ func TestMatrixMatchesFullProduct(t *testing.T) {
 }
 
 func TestMDCTMatchesFullProduct(t *testing.T) {
-	m := &newTestEncoder().mdct
+	m := &newTestEncoder().fe.mdct
 	var got, want [18]int32
 	checkAgainstFull(t, "mdct18", 3, 36, func(in []int32) ([]int32, []int32) {
 		mdct18((*[36]int32)(in), &got)
@@ -120,7 +120,7 @@ func TestMDCTMatchesFullProduct(t *testing.T) {
 }
 
 func BenchmarkMatrix(b *testing.B) {
-	sb := &newTestEncoder().subband
+	sb := &newTestEncoder().fe.subband
 	var y [64]int32
 	for j := range y {
 		y[j] = int32(j * 12345)

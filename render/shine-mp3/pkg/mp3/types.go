@@ -80,14 +80,6 @@ type L3Loop struct {
 	// 2**(-x/4) for x = -127..0
 	StepTableI [128]int32
 }
-type MDCT struct {
-	CosL [18][36]int32
-}
-type Subband struct {
-	Off [2]int64
-	Fl  [32][64]int32
-	X   [2][512]int32
-}
 type GranuleInfo struct {
 	Part2_3Length         uint64
 	BigValues             uint64
@@ -140,11 +132,11 @@ type Encoder struct {
 	buffer           [2]*int16
 	PerceptualEnergy [2][2]float64
 	l3Encoding       [2][2][GRANULE_SIZE]int64
-	l3SubbandSamples [2][3][18][32]int32
+	// fe is the analysis front end (filterbank and MDCT, l3subband.go and
+	// l3mdct.go); it fills mdctFrequency, which the loop reads.
+	fe               frontEnd
 	mdctFrequency    [2][2][GRANULE_SIZE]int32
 	reservoirSize    int64
 	reservoirMaxSize int64
 	l3loop           L3Loop
-	mdct             MDCT
-	subband          Subband
 }
