@@ -32,23 +32,20 @@ var (
 // (144·320000/32000 + 1). A dst with this much spare capacity never grows.
 const MaxFrameLen = 1441
 
-// EncodeFrame halves its input before shine sees it. shine's fixed-point
-// MDCT sums in 32 bits and wraps around (a loud crack, not clipping) when a
-// frequency component of the input is strong: a full-scale sine overflows
-// above 0.67 of full scale, a square above 0.55, and the worst possible
-// input, derived from the filterbank's impulse response (a windowed square
-// near 7.35 kHz, testdata/shine_worst_case.txt), above 0.546. Halved, no
-// int16 input can overflow, with 9% to spare. The C original behaves the
-// same (checked through ffmpeg's libshine).
-//
-// shine's filterbank also has a gain of 9/8 (+1.02 dB), so audio decodes at
-// 9/16 of the level EncodeFrame was given (DecodedLevel).
-const inputShift = 1
-
 // DecodedLevel is the level at which Encoder's output decodes relative to
-// its input: 9/16 (−5.0 dB). A full-scale input decodes at 0.5625 of full
-// scale, never clipped or wrapped.
-const DecodedLevel = 9.0 / 16
+// its input: 1, full scale in, full scale out.
+//
+// Upstream shine sums its fixed-point filterbank and MDCT in 32 bits, which
+// wrap around (a loud crack, not clipping) on strong input: a full-scale
+// sine overflows above 0.67 of full scale, the worst possible input
+// (testdata/shine_worst_case.txt, a windowed square near 7.35 kHz) above
+// 0.546. So EncodeFrame used to halve its input, and audio decoded at 9/16
+// of its level (−5 dB, with the filterbank's gain of 9/8). The patched front
+// end (render/shine-mp3's README, patch 5) computes in float32, leaves
+// headroom in the spectrum that the global gain gives back, and cancels the
+// filterbank's gain: TestEncoderFullScale decodes a 0 dBFS sine and the
+// worst case with ffmpeg.
+const DecodedLevel = 1.0
 
 // pcmSlack is how far past a frame shine's channel pointers end up: one
 // element for mono, two for stereo (the right channel starts one in).
@@ -154,9 +151,8 @@ func CheckFormat(sampleRate, channels, bitrateKbps int) error {
 // always 0), so every frame decodes on its own and any frame boundary is a
 // valid place for a listener to start.
 //
-// The output decodes at DecodedLevel (−5 dB) of the input's level, so that
-// no input, however loud, overflows the underlying encoder (see
-// inputShift).
+// The output decodes at the input's level (DecodedLevel); no input,
+// however loud, wraps around inside the encoder.
 //
 // An Encoder holds about 160 KiB (nearly all of it shine's tables and
 // state) and takes about 0.1 ms to create; it allocates nothing per frame.
@@ -282,9 +278,7 @@ func (e *Encoder) EncodeFrame(dst []byte, pcm []int16) ([]byte, error) {
 			ErrFrameSize, len(pcm), want, e.samples, e.channels)
 	}
 	in := e.pcm[:len(pcm)]
-	for i, v := range pcm {
-		in[i] = v >> inputShift
-	}
+	copy(in, pcm)
 	// shine's Write reads one frame per pass, through a pointer, and steps
 	// two frames per pass: given exactly one frame it encodes exactly one.
 	e.sink.b = e.sink.b[:0]

@@ -4,183 +4,98 @@ import (
 	"math"
 )
 
-// This is table B.9: coefficients for aliasing reduction
-func MDCT_CA(coefficient float64) int32 {
-	return int32(coefficient / math.Sqrt(1.0+(coefficient*coefficient)) * float64(math.MaxInt32))
-}
-func MDCT_CS(coefficient float64) int32 {
-	return int32(1.0 / math.Sqrt(1.0+(coefficient*coefficient)) * float64(math.MaxInt32))
-}
-
-var (
-	MDCT_CA0 = MDCT_CA(-0.6)
-	MDCT_CA1 = MDCT_CA(-0.535)
-	MDCT_CA2 = MDCT_CA(-0.33)
-	MDCT_CA3 = MDCT_CA(-0.185)
-	MDCT_CA4 = MDCT_CA(-0.095)
-	MDCT_CA5 = MDCT_CA(-0.041)
-	MDCT_CA6 = MDCT_CA(-0.0142)
-	MDCT_CA7 = MDCT_CA(-0.0037)
-
-	MDCT_CS0 = MDCT_CS(-0.6)
-	MDCT_CS1 = MDCT_CS(-0.535)
-	MDCT_CS2 = MDCT_CS(-0.33)
-	MDCT_CS3 = MDCT_CS(-0.185)
-	MDCT_CS4 = MDCT_CS(-0.095)
-	MDCT_CS5 = MDCT_CS(-0.041)
-	MDCT_CS6 = MDCT_CS(-0.0142)
-	MDCT_CS7 = MDCT_CS(-0.0037)
-)
-
-func (enc *Encoder) mdctInitialize() {
-	var (
-		m int64
-		k int64
-	)
-	for m = 18; func() int64 {
-		p := &m
-		x := *p
-		*p--
-		return x
-	}() != 0; {
-		for k = 36; func() int64 {
-			p := &k
-			x := *p
-			*p--
-			return x
-		}() != 0; {
-			enc.fe.mdct.CosL[m][k] = int32(math.Sin(PI36*(float64(k)+0.5)) * math.Cos((PI/72)*float64(k*2+19)*float64(m*2+1)) * math.MaxInt32)
-		}
-	}
-}
-
-// mdctWin is the MDCT's sine window, sin(π/36·(n+½)), and mdctCos4 the
-// DCT-IV kernel cos(π/18·(n+½)(k+½)), both scaled by 2³¹−1. Computed once;
-// read-only afterwards.
-var mdctWin, mdctCos4 = mdctTables()
-
-func mdctTables() (win [36]int32, cos4 [18][18]int32) {
-	for n := range win {
-		win[n] = int32(math.Sin(PI36*(float64(n)+0.5)) * math.MaxInt32)
-	}
-	for k := range cos4 {
-		for n := range cos4[k] {
-			cos4[k][n] = int32(math.Cos(math.Pi/18*(float64(n)+0.5)*(float64(k)+0.5)) * math.MaxInt32)
-		}
-	}
-	return win, cos4
-}
-
-// mdct18 computes out[k] = Σ_j in[j]·CosL[k][j], the windowed 36-point
-// MDCT scaled as upstream (by a half), with half the products. The cosine
-// is c(J) = cos(π/18·J·(k+½)) with J = j+9.5, and c(36−J) = c(J+36) =
-// −c(J) for every k, so each windowed input lands, with a sign, on one of
-// 18 points J = n+½: inputs j = 0…8 at n = j+9 (+), j = 9…26 at n = 26−j
-// (−), j = 27…35 at n = j−27 (−). The MDCT is then the 18-point DCT-IV of
-// the folded sums.
+// mdctScale is the level at which the front end delivers the spectrum,
+// relative to upstream's fixed point (whose MDCT already halved it): ½ to
+// leave headroom, compensated by frontEndGainSteps in the global gain, and
+// 8/9 to cancel the filterbank's own gain of 9/8 (+1.02 dB), so that audio
+// decodes at the level it was given.
 //
-// synthcast: upstream multiplies the 18×36 matrix CosL (648 products a
-// subband); this is 36 + 324. The window and the cosine are applied in two
-// steps, so the results differ from upstream's in the last bits; checked
-// against the full product by TestMDCTMatchesFullProduct.
-func mdct18(in *[36]int32, out *[18]int32) {
-	var w [36]int64 // windowed input, in·win/2 (as mul)
-	for j := range w {
-		w[j] = int64(in[j]) * int64(mdctWin[j]) >> 32
-	}
-	var u [18]int64
-	for n := range 9 {
-		u[n] = -w[26-n] - w[n+27] // j = 18…26 and 27…35
-		u[n+9] = w[n] - w[17-n]   // j = 0…8 and 17…9
-	}
-	for k := range out {
-		c := &mdctCos4[k]
-		var v int32
-		for n := range u {
-			v += int32(u[n] * int64(c[n]) >> 31)
+// The largest coefficient a 16-bit input can produce, found from the
+// filterbank's impulse responses (render/testdata/shine_worst_case.txt),
+// is 1.833 of upstream's full scale; at this level it is 0.815, and the
+// butterflies that follow can at most multiply by √2, which toSpectrum
+// clamps.
+const mdctScale = 0.5 * 8 / 9
+
+// mdctMatrix is the 36-point MDCT with its sine window, row-major for
+// mat32: mdctMatrix[k][j] = sin(π/36·(j+½))·cos(π/72·(2j+19)(2k+1))/2,
+// upstream's coefficient, times mdctScale.
+var mdctMatrix = func() (m [18 * 36]float32) {
+	for k := range 18 {
+		for j := range 36 {
+			m[k*36+j] = float32(math.Sin(math.Pi/36*(float64(j)+0.5)) *
+				math.Cos(math.Pi/72*float64(2*j+19)*float64(2*k+1)) *
+				math.MaxInt32 / (1 << 32) * mdctScale)
 		}
-		out[k] = v
+	}
+	return m
+}()
+
+// aliasCS and aliasCA are the alias-reduction butterflies' coefficients
+// (ISO 11172-3 table B.9): cs = 1/√(1+c²), ca = c/√(1+c²).
+var aliasCS, aliasCA = func() (cs, ca [8]float32) {
+	for i, c := range [8]float64{-0.6, -0.535, -0.33, -0.185, -0.095, -0.041, -0.0142, -0.0037} {
+		d := math.Sqrt(1 + c*c)
+		cs[i], ca[i] = float32(1/d), float32(c/d)
+	}
+	return cs, ca
+}()
+
+// mdctInitialize clears the subband samples the MDCT overlaps.
+func (enc *Encoder) mdctInitialize() {
+	enc.fe.sub = [MAX_CHANNELS][(MAX_GRANULES + 1) * 18][32]float32{}
+}
+
+// mdctSub runs the front end over one frame: 18 filterbank calls per
+// granule and channel, then the MDCT of each subband over this granule and
+// the one before, alias reduction, and the spectrum into mdctFrequency.
+func (enc *Encoder) mdctSub(stride int64) {
+	granules := int(enc.Mpeg.GranulesPerFrame)
+	for ch := int(enc.Wave.Channels) - 1; ch >= 0; ch-- {
+		sub := &enc.fe.sub[ch]
+		for gr := range granules {
+			cur := sub[18*(gr+1) : 18*(gr+2)]
+			for k := 0; k < 18; k += 2 {
+				enc.windowFilterSubband(&enc.buffer[ch], &cur[k], ch, stride, 0)
+				enc.windowFilterSubband(&enc.buffer[ch], &cur[k+1], ch, stride, 1)
+			}
+			// The 36 inputs of each subband are the previous granule's 18
+			// samples and this one's, contiguous.
+			var out [18][32]float32
+			mdct((*[36][32]float32)(sub[18*gr:]), &out)
+			toSpectrum(&out, &enc.mdctFrequency[ch][gr])
+		}
+		copy(sub[:18], sub[18*granules:])
 	}
 }
 
-func (enc *Encoder) mdctSub(stride int64) {
-	var (
-		ch      int64
-		gr      int64
-		band    int64
-		k       int64
-		mdct_in [36]int32
-	)
-	for ch = enc.Wave.Channels; func() int64 {
-		p := &ch
-		x := *p
-		*p--
-		return x
-	}() != 0; {
-		for gr = 0; gr < enc.Mpeg.GranulesPerFrame; gr++ {
-			mdct_enc := &enc.mdctFrequency[ch][gr]
-			for k = 0; k < 18; k += 2 {
-				enc.windowFilterSubband(&enc.buffer[ch], &enc.fe.l3SubbandSamples[ch][gr+1][k], ch, stride)
-				enc.windowFilterSubband(&enc.buffer[ch], &enc.fe.l3SubbandSamples[ch][gr+1][k+1], ch, stride)
-				for band = 1; band < 32; band += 2 {
-					enc.fe.l3SubbandSamples[ch][gr+1][k+1][band] *= -1
-				}
-			}
-			for band = 0; band < 32; band++ {
-				for k = 18; func() int64 {
-					p := &k
-					x := *p
-					*p--
-					return x
-				}() != 0; {
-					mdct_in[k] = enc.fe.l3SubbandSamples[ch][gr][k][band]
-					mdct_in[k+18] = enc.fe.l3SubbandSamples[ch][gr+1][k][band]
-				}
-				mdct18(&mdct_in, (*[18]int32)(mdct_enc[band*18:]))
-				// Perform aliasing reduction butterfly
-				if band != 0 {
-					mdct_enc[band*18+0], mdct_enc[(band-1)*18+17-0] = cmuls(
-						&mdct_enc[band*18+0], &mdct_enc[(band-1)*18+17-0],
-						&MDCT_CS0, &MDCT_CA0,
-					)
+// clampSpectrum is the largest magnitude the spectrum gets: the largest
+// float32 below 2^31.
+const clampSpectrum = 1<<31 - 128
 
-					mdct_enc[band*18+1], mdct_enc[(band-1)*18+17-1] = cmuls(
-						&mdct_enc[band*18+1], &mdct_enc[(band-1)*18+17-1],
-						&MDCT_CS1, &MDCT_CA1,
-					)
-
-					mdct_enc[band*18+2], mdct_enc[(band-1)*18+17-2] = cmuls(
-						&mdct_enc[band*18+2], &mdct_enc[(band-1)*18+17-2],
-						&MDCT_CS2, &MDCT_CA2,
-					)
-
-					mdct_enc[band*18+3], mdct_enc[(band-1)*18+17-3] = cmuls(
-						&mdct_enc[band*18+3], &mdct_enc[(band-1)*18+17-3],
-						&MDCT_CS3, &MDCT_CA3,
-					)
-
-					mdct_enc[band*18+4], mdct_enc[(band-1)*18+17-4] = cmuls(
-						&mdct_enc[band*18+4], &mdct_enc[(band-1)*18+17-4],
-						&MDCT_CS4, &MDCT_CA4,
-					)
-
-					mdct_enc[band*18+5], mdct_enc[(band-1)*18+17-5] = cmuls(
-						&mdct_enc[band*18+5], &mdct_enc[(band-1)*18+17-5],
-						&MDCT_CS5, &MDCT_CA5,
-					)
-
-					mdct_enc[band*18+6], mdct_enc[(band-1)*18+17-6] = cmuls(
-						&mdct_enc[band*18+6], &mdct_enc[(band-1)*18+17-6],
-						&MDCT_CS6, &MDCT_CA6,
-					)
-
-					mdct_enc[band*18+7], mdct_enc[(band-1)*18+17-7] = cmuls(
-						&mdct_enc[band*18+7], &mdct_enc[(band-1)*18+17-7],
-						&MDCT_CS7, &MDCT_CA7,
-					)
-				}
-			}
+// aliasReduce applies the alias-reduction butterflies between neighbouring
+// subbands to the MDCT's output, out[k][band].
+func aliasReduce(out *[18][32]float32) {
+	for i := range 8 {
+		lo, hi := &out[i], &out[17-i]
+		cs, ca := aliasCS[i], aliasCA[i]
+		for band := 1; band < 32; band++ {
+			a, b := lo[band], hi[band-1]
+			lo[band] = a*cs - b*ca
+			hi[band-1] = a*ca + b*cs
 		}
-		copy(enc.fe.l3SubbandSamples[ch][0][:], enc.fe.l3SubbandSamples[ch][enc.Mpeg.GranulesPerFrame][:])
+	}
+}
+
+// toSpectrumGo applies the butterflies and writes the result, subband by
+// subband, as the quantizer's fixed point: xr[18·band+k], truncated and
+// clamped to ±clampSpectrum.
+func toSpectrumGo(out *[18][32]float32, xr *[GRANULE_SIZE]int32) {
+	aliasReduce(out)
+	for band := range 32 {
+		row := (*[18]int32)(xr[18*band:])
+		for k := range row {
+			row[k] = int32(min(max(out[k][band], -clampSpectrum), clampSpectrum))
+		}
 	}
 }
