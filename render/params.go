@@ -91,14 +91,14 @@ type Params struct {
 }
 
 // Defaults returns the settings of a stream created without parameters:
-// a 440 Hz sine at half gain, centred, unfiltered, 44100 Hz stereo at 128 kbit/s.
+// a 440 Hz sine at gain 0.75, centred, unfiltered, 44100 Hz stereo at 128 kbit/s.
 // In ModeMelody the defaults play the pentatonic scale on C4 at 120 bpm.
 func Defaults() Params {
 	return Params{
 		Mode:       ModeTone,
 		Freq:       440,
 		Wave:       WaveSine,
-		Gain:       0.5,
+		Gain:       0.75,
 		Tempo:      120,
 		Scale:      ScalePentatonic,
 		Root:       60,
@@ -564,7 +564,7 @@ func (p *Params) Validate() error {
 // AppendJSON appends p as one JSON object, every key in table order, and
 // returns the extended buffer:
 //
-//	{"mode":"tone","freq":440,"wave":"sine","gain":0.5,"tempo":120,"scale":"pentatonic","root":60,"seed":1,"cutoff":20000,"pan":0,"samplerate":44100,"channels":2,"bitrate":128}
+//	{"mode":"tone","freq":440,"wave":"sine","gain":0.75,"tempo":120,"scale":"pentatonic","root":60,"seed":1,"cutoff":20000,"pan":0,"samplerate":44100,"channels":2,"bitrate":128}
 //
 // Numbers are in the shortest form that reads back exactly, words are
 // strings, root is the MIDI number. Each value, unquoted, is accepted by

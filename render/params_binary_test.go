@@ -19,7 +19,7 @@ func TestBinaryGolden(t *testing.T) {
 		"00",               // mode tone
 		"0000000000807b40", // freq 440
 		"00",               // wave sine
-		"000000000000e03f", // gain 0.5
+		"000000000000e83f", // gain 0.75
 		"0000000000005e40", // tempo 120
 		"02",               // scale pentatonic
 		"78",               // root 60, zigzag 120

@@ -549,7 +549,7 @@ func TestKeys(t *testing.T) {
 
 func TestDefaults(t *testing.T) {
 	p := Defaults()
-	want := `{"mode":"tone","freq":440,"wave":"sine","gain":0.5,"tempo":120,"scale":"pentatonic","root":60,"seed":1,"cutoff":20000,"pan":0,"samplerate":44100,"channels":2,"bitrate":128}`
+	want := `{"mode":"tone","freq":440,"wave":"sine","gain":0.75,"tempo":120,"scale":"pentatonic","root":60,"seed":1,"cutoff":20000,"pan":0,"samplerate":44100,"channels":2,"bitrate":128}`
 	if got := string(p.AppendJSON(nil)); got != want {
 		t.Errorf("Defaults().AppendJSON() = %s; want %s", got, want)
 	}

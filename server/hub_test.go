@@ -219,7 +219,7 @@ func TestHubChangesInFlight(t *testing.T) {
 	if done, err := h.apply(st, toPairs([]string{"gain", "0.25"}), &b); done || err != nil {
 		t.Fatalf("held apply = %v, %v; want pending", done, err)
 	}
-	if p := st.Params(); p.Freq != 440 || p.Gain != 0.5 {
+	if p := st.Params(); p.Freq != 440 || p.Gain != render.Defaults().Gain {
 		t.Fatalf("params published before the store has them: %v", p)
 	}
 	hs.release()
