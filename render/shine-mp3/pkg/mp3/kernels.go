@@ -114,17 +114,20 @@ var mdctWinHalf, mdctCos4 = func() (win [36]float32, cos4 [18][18]float32) {
 }()
 
 // mdctGo computes out = the MDCT of each of the 32 subbands in (36 time
-// slots each), as mat32Go(out, in, mdctMatrix) does, with 36 + 324
+// slots each, the newer 18 first if swap is 1), as mat32Go(out, in,
+// mdctMatrix[swap]) does, with 36 + 324
 // products a subband instead of 648: with J = j+9.5, the cosine c(J) =
 // cos(π/18·J·(k+½)) has c(36−J) = c(J+36) = −c(J), so each windowed input
 // lands, with a sign, on one of 18 points J = n+½: inputs j = 0…8 at n =
 // j+9 (+), j = 9…26 at n = 26−j (−), j = 27…35 at n = j−27 (−), and the
 // MDCT is the DCT-IV of those 18 sums.
-func mdctGo(in *[36][32]float32, out *[18][32]float32) {
+func mdctGo(in *[36][32]float32, out *[18][32]float32, swap int) {
+	first := 18 * swap // where the older granule's slots are
 	for band := range 32 {
 		var w [36]float32
-		for j := range w {
-			w[j] = in[j][band] * mdctWinHalf[j]
+		for j := range 18 {
+			w[j] = in[(first+j)%36][band] * mdctWinHalf[j]
+			w[j+18] = in[(first+j+18)%36][band] * mdctWinHalf[j+18]
 		}
 		var u [18]float32
 		for n := range 9 {

@@ -48,13 +48,13 @@ func filterMatrix(y *[64]float32, s *[32]float32, odd int) {
 	matrixGo(y, s, odd)
 }
 
-// mdct is the MDCT of each of the 32 subbands: out = mdctMatrix·in.
-func mdct(in *[36][32]float32, out *[18][32]float32) {
+// mdct is the MDCT of each of the 32 subbands: out = mdctMatrix[swap]·in.
+func mdct(in *[36][32]float32, out *[18][32]float32, swap int) {
 	if haveSIMD {
-		mat32AVX2(&out[0], &in[0], &mdctMatrix[0], 18, 36)
+		mat32AVX2(&out[0], &in[0], &mdctMatrix[swap][0], 18, 36)
 		return
 	}
-	mdctGo(in, out)
+	mdctGo(in, out, swap)
 }
 
 // spectrumAVX2 is toSpectrumGo's second half, subband rows from time-slot

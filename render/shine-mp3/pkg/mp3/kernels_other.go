@@ -11,6 +11,6 @@ func mat32(dst [][32]float32, rows [][32]float32, coef []float32) { mat32Go(dst,
 
 func filterMatrix(y *[64]float32, s *[32]float32, odd int) { matrixGo(y, s, odd) }
 
-func mdct(in *[36][32]float32, out *[18][32]float32) { mdctGo(in, out) }
+func mdct(in *[36][32]float32, out *[18][32]float32, swap int) { mdctGo(in, out, swap) }
 
 func toSpectrum(out *[18][32]float32, xr *[GRANULE_SIZE]int32) { toSpectrumGo(out, xr) }

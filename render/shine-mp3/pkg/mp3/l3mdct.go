@@ -17,15 +17,18 @@ import (
 // clamps.
 const mdctScale = 0.5 * 8 / 9
 
-// mdctMatrix is the 36-point MDCT with its sine window, row-major for
-// mat32: mdctMatrix[k][j] = sin(π/36·(j+½))·cos(π/72·(2j+19)(2k+1))/2,
-// upstream's coefficient, times mdctScale.
-var mdctMatrix = func() (m [18 * 36]float32) {
+// mdctMatrix[0] is the 36-point MDCT with its sine window, row-major for
+// mat32: mdctMatrix[0][k·36+j] = sin(π/36·(j+½))·cos(π/72·(2j+19)(2k+1))/2,
+// upstream's coefficient, times mdctScale. mdctMatrix[1] is the same with
+// its halves swapped, for input whose newer granule comes first in memory.
+var mdctMatrix = func() (m [2][18 * 36]float32) {
 	for k := range 18 {
 		for j := range 36 {
-			m[k*36+j] = float32(math.Sin(math.Pi/36*(float64(j)+0.5)) *
+			c := float32(math.Sin(math.Pi/36*(float64(j)+0.5)) *
 				math.Cos(math.Pi/72*float64(2*j+19)*float64(2*k+1)) *
 				math.MaxInt32 / (1 << 32) * mdctScale)
+			m[0][k*36+j] = c
+			m[1][k*36+(j+18)%36] = c
 		}
 	}
 	return m
@@ -43,7 +46,8 @@ var aliasCS, aliasCA = func() (cs, ca [8]float32) {
 
 // mdctInitialize clears the subband samples the MDCT overlaps.
 func (enc *Encoder) mdctInitialize() {
-	enc.fe.sub = [MAX_CHANNELS][(MAX_GRANULES + 1) * 18][32]float32{}
+	enc.fe.sub = [MAX_CHANNELS][2 * 18][32]float32{}
+	enc.fe.last = [MAX_CHANNELS]int{}
 }
 
 // mdctSub runs the front end over one frame: 18 filterbank calls per
@@ -52,20 +56,22 @@ func (enc *Encoder) mdctInitialize() {
 func (enc *Encoder) mdctSub(stride int64) {
 	granules := int(enc.Mpeg.GranulesPerFrame)
 	for ch := int(enc.Wave.Channels) - 1; ch >= 0; ch-- {
-		sub := &enc.fe.sub[ch]
+		sub := (*[36][32]float32)(&enc.fe.sub[ch])
 		for gr := range granules {
-			cur := sub[18*(gr+1) : 18*(gr+2)]
+			// The new granule goes in the slot the one before last used;
+			// the MDCT's 36 inputs are both slots, the newer one second
+			// (matrix 0) or first (matrix 1) in memory.
+			slot := 1 - enc.fe.last[ch]
+			cur := sub[18*slot : 18*slot+18]
 			for k := 0; k < 18; k += 2 {
 				enc.windowFilterSubband(&enc.buffer[ch], &cur[k], ch, stride, 0)
 				enc.windowFilterSubband(&enc.buffer[ch], &cur[k+1], ch, stride, 1)
 			}
-			// The 36 inputs of each subband are the previous granule's 18
-			// samples and this one's, contiguous.
 			var out [18][32]float32
-			mdct((*[36][32]float32)(sub[18*gr:]), &out)
+			mdct(sub, &out, 1-slot)
 			toSpectrum(&out, &enc.mdctFrequency[ch][gr])
+			enc.fe.last[ch] = slot
 		}
-		copy(sub[:18], sub[18*granules:])
 	}
 }
 

@@ -21,9 +21,11 @@ type frontEnd struct {
 	x   [MAX_CHANNELS][2 * HAN_SIZE]float32
 	off [MAX_CHANNELS]int
 
-	// sub holds each channel's subband samples, [18·granule+time][subband]:
-	// granule 0 is the previous frame's last, then this frame's.
-	sub [MAX_CHANNELS][(MAX_GRANULES + 1) * 18][32]float32
+	// sub holds each channel's subband samples of two granules,
+	// [18·slot+time][subband]: the previous granule's in slot last[ch],
+	// the next one's in the other.
+	sub  [MAX_CHANNELS][2 * 18][32]float32
+	last [MAX_CHANNELS]int
 }
 
 // frontEndGainSteps is added to every granule's global gain: the front end
