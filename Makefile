@@ -14,7 +14,7 @@ FUZZTIME    ?= 10s
 TEST_DEBS   := ffmpeg mpg123 curl systemd chromium redis-server nginx haproxy
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke fuzz-long layering shine clean bench bench-peers
+.PHONY: run build test check deps tools fmt-check vet lint race allocs fuzz-smoke fuzz-long layering shine clean bench bench-peers bench-plots
 
 ## run: build and run the server with its embedded defaults (127.0.0.1:8000)
 run: build
@@ -117,6 +117,11 @@ bench:
 ## bench-peers: side by side with Icecast 2 + Liquidsoap 2 and nginx (installed from Debian if missing) → BENCHMARKS.md (QUICK=1: a smoke run)
 bench-peers:
 	bash bench/run-peers.sh
+
+## bench-plots: redraw bench/plots/ (gnuplot) and BENCHMARKS.md from the last results in bench/out/, measuring nothing
+bench-plots:
+	bash bench/peers/plots.sh bench/out bench/plots
+	bash bench/peers/mdgen.sh bench/out BENCHMARKS.md bench/plots
 
 clean:
 	rm -rf bin

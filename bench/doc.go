@@ -4,8 +4,11 @@
 // server takes to serve again after a restart over its stored streams. It
 // works against synthcast and, for listening and latency, against any HTTP
 // MP3 stream (an Icecast mount fed by Liquidsoap, say), so the two can be
-// compared on the same machine. It uses only the standard library and
-// render's frame-header parser, and connects only to 127.0.0.0/8.
+// compared on the same machine. It also times MP3 encoders (synthcast's and
+// ffmpeg's) over the same PCM, and writes the data of BENCHMARKS.md's
+// plots. It uses only the standard library and render (the frame-header
+// parser, and the synthesiser and encoder for pcm and encode), and connects
+// only to 127.0.0.0/8.
 //
 //	go run ./bench listen  -url http://127.0.0.1:8000 -streams 10 -n 1000 -ramp 5s -duration 30s -pid PID
 //	go run ./bench listen  -url http://127.0.0.1:8000 -streams 10 -n 1000 -ramp 10s -duration 60s -pid PID -icy
@@ -14,6 +17,10 @@
 //	go run ./bench latency -url http://127.0.0.1:8000 -n 10
 //	go run ./bench latency -stream-url URL -set-cmd-silence CMD -set-cmd-sound CMD
 //	go run ./bench restart -bin bin/synthcast -streams 100000 -restarts 3
+//	go run ./bench pcm     -o in.raw -seconds 200
+//	go run ./bench encode  -in in.raw -out out.mp3 -repeats 3
+//	go run ./bench encode  -in in.raw -out lame.mp3 -repeats 3 -- ffmpeg -threads 1 -f s16le -ar 44100 -ac 2 -i in.raw -c:a libmp3lame -b:a 128k -y lame.mp3
+//	go run ./bench plotdata -bench bench/out/bench.jsonl -peers bench/out/peers.jsonl -dir bench/plots
 //
 // Every mode prints a human summary on stderr (and, when stderr is a
 // terminal, a progress line about once a second) and one JSON object as the
@@ -318,4 +325,84 @@
 //     with nginx, redis-server and the load, so this checks that every
 //     node count serves every listener in time; it is not a scaling
 //     figure.
+//
+// # pcm, encode: the encoder table (the scripts' encoder section)
+//
+// pcm writes the encoder test signal: -seconds (200 by default) of 44.1 kHz
+// stereo, raw s16le, rendered by render.Synth through eight scenes of equal
+// length (pcmScenes: melodies in four scales and shapes, tones of each
+// shape, filtered noise), one Synth gliding from each to the next as a
+// /set_param would. The same -seconds gives the same bytes (its JSON line
+// has their SHA-256).
+//
+// encode times one MP3 encoder over such a file, -repeats runs (3):
+//
+//   - synthcast's (no command given): the file is read into memory, then
+//     each run encodes it with a new render.Encoder (128 kbit/s by
+//     default) frame by frame, the last frame padded with silence, on one
+//     goroutine locked to its OS thread, and is timed by getrusage
+//     (RUSAGE_SELF, the process; thread_cpu_s: RUSAGE_THREAD) just before
+//     the Encoder is made and just after the last frame. The first run's
+//     frames go to -out. A binary built with -tags purego says so (build)
+//     and uses render's pure-Go path.
+//   - a command (after --, e.g. ffmpeg): run -repeats times to its end,
+//     each run's CPU the rusage the kernel returns when it is reaped (the
+//     command and any children it waited for): its start, reading its
+//     input and writing its output included. It must write -out itself.
+//
+// Figures: cpu_s, user+system seconds of a run; rtf, the real-time factor
+// per core: audio_s (the input's length: bytes / (rate · channels · 2))
+// over cpu_s, i.e. seconds of audio encoded per CPU-second. Both as min,
+// p50 (nearest rank) and max over the runs, and per run with wall_s. out:
+// -out walked as listen walks a stream (bytes before the first frame, an
+// ID3 tag say, are skipped, not a loss): frames, their audio_s and
+// audio_diff_s (that minus the input's), sync losses, frames per bitrate,
+// sample rate and channel count; valid when there are frames, no sync
+// loss, every frame of the format asked for, and 0 ≤ audio_diff_s ≤ 0.15
+// (the last frame's padding; LAME's encoder delay, padding and Info frame).
+//
+// `make bench` (section encoder, bench/peers/encoder.sh) writes
+// ENCODER_SECONDS (200; QUICK=1: 20) of pcm into the run's directory and
+// runs encode, ENCODER_REPEATS (3; QUICK=1: 1) runs each, on that one file:
+// synthcast's encoder from this command built as usual (render's SIMD
+// kernels where the CPU has AVX2 and FMA) and built with -tags purego; LAME
+// through ffmpeg (`-threads 1 -f s16le -ar 44100 -ac 2 -i IN -c:a
+// libmp3lame -b:a 128k`) at its default algorithm quality (ffmpeg leaves
+// LAME's own default, -q 3: its output is byte for byte that of
+// -compression_level 3) and with -compression_level 7 (LAME's -q 7;
+// ffmpeg's -q:a would set VBR quality instead); shine in C through ffmpeg's
+// libshine if that ffmpeg has it (a row saying "skipped" otherwise); and,
+// as a baseline, ffmpeg reading the file with no encoder (-c:a pcm_s16le
+// -f null), which is what ffmpeg's start and demuxing add to its rows. The
+// table shows each row's median RTF, min – max, its ratio to LAME's
+// default (÷ LAME default), and the check of its output; a "build" record
+// names the CPU (lscpu's model name), whether it has AVX2 and FMA, and the
+// files of render and shine that -tags purego swaps (none: both synthcast
+// rows run the same code).
+//
+// # plotdata: BENCHMARKS.md's plots
+//
+// plotdata reads the results of make bench (-bench, bench/out/bench.jsonl)
+// and make bench-peers (-peers, bench/out/peers.jsonl) and writes one
+// tab-separated data file per series into -dir (bench/plots): a comment
+// naming the run, a header row (the series' title with the run's date and
+// CPU, then the column names), a row per point.
+//
+//   - listen-cpu.KEY.tsv: the listener ladders (section listen), listeners
+//     asked against server.cpu_per_listener_s in ms (server CPU per
+//     listener-second of the steady window), with ok, failed and stalled
+//     listeners; KEY synthcast-bench, synthcast-peers or icecast-peers
+//     (Icecast + Liquidsoap summed).
+//   - unique-stalls.KEY.tsv: the unique-stream ladders (section unique), K
+//     against stalled listeners, with stall events, ok and failed; KEY
+//     synthcast-bench, synthcast-peers or liquidsoap-peers.
+//   - encoder.tsv: the encoder table's rows as bars: median RTF, ÷ LAME
+//     default, min and max; the baseline, skipped and failed rows left out.
+//
+// A case that failed, or has no such figure, is no point. A series the
+// results do not hold keeps its file, so make bench never erases make
+// bench-peers' series, nor a run of some SECTIONS those it left out; each
+// legend names the run its points come from. bench/peers/plots.sh runs
+// plotdata and then gnuplot (bench/peers/plots.gp) over every data file
+// there, making listen-cpu.svg, unique-stalls.svg and encoder.svg.
 package main

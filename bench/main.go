@@ -41,8 +41,11 @@ modes:
   control  keep-alive load on /create_stream or /set_param: requests/s, latency
   latency  time from a parameter change to the changed audio at a real-time listener
   restart  time from exec to serving over N stored streams, and disk per stream
+  pcm      write the encoder test signal: seconds of 44.1 kHz stereo s16le from render
+  encode   an MP3 encoder's CPU over a PCM file: synthcast's, or a command after --
+  plotdata the plots' data files from the JSON lines of make bench and make bench-peers
 
-Every target must be on 127.0.0.0/8 (restart runs its own server there). The last line on stdout is one JSON object.
+Every target must be on 127.0.0.0/8 (restart runs its own server there); pcm, encode and plotdata use no network. The last line on stdout is one JSON object.
 `
 
 // run runs one mode. stdout receives the final JSON line only; stderr the
@@ -62,6 +65,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runLatency(ctx, args, stdout, stderr)
 	case "restart":
 		return runRestart(ctx, args, stdout, stderr)
+	case "pcm":
+		return runPCM(ctx, args, stdout, stderr)
+	case "encode":
+		return runEncode(ctx, args, stdout, stderr)
+	case "plotdata":
+		return runPlotData(ctx, args, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stderr, usage)
 		return flag.ErrHelp

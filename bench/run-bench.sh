@@ -25,15 +25,29 @@
 #            streams (RESTART_K restarts each), and disk per stream
 #   gobench  go test -bench over the hot paths (httpparse, render, loop,
 #            server) and the store (writes/s and commits/s of group commit)
+#   encoder  MP3 encoders on one thread over the same ENCODER_SECONDS of
+#            44.1 kHz stereo (`bench pcm`: synthcast's renderer, a mix of
+#            melodies and tones, written to the run's directory): synthcast's
+#            render.Encoder built as usual (SIMD kernels where the CPU has
+#            them) and with -tags purego, LAME (ffmpeg libmp3lame) at its
+#            default quality and at -q 7 (-compression_level 7), ffmpeg's
+#            libshine if it has it, and ffmpeg reading the PCM without
+#            encoding as a baseline; `bench encode`, ENCODER_REPEATS runs each:
+#            real-time factor per core (audio seconds per CPU-second), ÷ LAME
+#            default, each output walked frame by frame (bench/peers/encoder.sh)
 #
-# Results: bench/out/bench.jsonl, then BENCHMARKS.md is regenerated
-# (bench/peers/mdgen.sh; the side-by-side section of make bench-peers is kept,
-# and so are the parts of this section that SECTIONS left out).
+# Results: bench/out/bench.jsonl, then the plots (bench/peers/plots.sh: data
+# and SVGs in bench/plots/, gnuplot-nox from Debian if missing) and
+# BENCHMARKS.md are regenerated (bench/peers/mdgen.sh; the side-by-side
+# section of make bench-peers is kept, and so are the parts of this section
+# that SECTIONS left out).
 # Every size and duration is an environment variable (defaults below);
 # QUICK=1 makes everything tiny for a smoke test. SECTIONS picks sections.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=peers/lib.sh
 . "$(dirname "$0")/peers/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=peers/encoder.sh
+. "$(dirname "$0")/peers/encoder.sh"
 
 if [ "${QUICK:-0}" = 1 ]; then
 	: "${LISTEN_COUNTS:=100 500}" "${LISTEN_RAMP:=1s}" "${LISTEN_DURATION:=5s}"
@@ -42,10 +56,11 @@ if [ "${QUICK:-0}" = 1 ]; then
 	: "${LATENCY_N:=3}" "${TUNED_LISTENERS:=100}" "${TUNED_DURATION:=5s}"
 	: "${CONTROL_DURATION:=3s}" "${GOBENCH_TIME:=100ms}"
 	: "${RESTART_STREAMS:=1000}" "${RESTART_K:=2}"
+	: "${ENCODER_SECONDS:=20}" "${ENCODER_REPEATS:=1}"
 	: "${FAILOVER_N:=30}" "${FAILOVER_STREAMS:=3}" "${FAILOVER_KILLS:=3}" "${FAILOVER_RAMP:=1s}"
 	: "${CLUSTER_LISTEN_N:=300}" "${CLUSTER_LISTEN_RAMP:=1s}" "${CLUSTER_UNIQUE_K:=10}" "${CLUSTER_DURATION:=5s}"
 fi
-: "${SECTIONS:=listen unique icy latency control store cluster restart gobench}"
+: "${SECTIONS:=listen unique icy latency control store cluster restart encoder gobench}"
 : "${LISTEN_COUNTS:=1000 5000 10000 19000}"
 : "${LISTEN_STREAMS:=10}"
 : "${LISTEN_RAMP:=10s}"
@@ -84,11 +99,15 @@ fi
 : "${CLUSTER_UNIQUE_RAMP:=2s}"
 : "${CLUSTER_DURATION:=30s}"    # steady window of both
 : "${GOBENCH_PKGS:=httpparse render loop server store}"
+: "${ENCODER_SECONDS:=200}"   # the encoder section's input, the same for every encoder
+: "${ENCODER_REPEATS:=3}"     # runs per encoder; the table shows their median
+: "${ENCODER_TIMEOUT:=900}"   # seconds one encoder's runs may take
 : "${PORT_BASE:=18100}"
 
 bp_init bench
 bp_raise_nofile
 bp_apt jq curl ffmpeg wrk
+bp_apt_try gnuplot-nox || bp_log "gnuplot-nox could not be installed: the plots are not redrawn"
 case " $SECTIONS " in
 *" store "* | *" cluster "*) bp_apt_try nginx-light || bp_log "nginx-light could not be installed: the store and cluster sections run without nginx" ;;
 esac
@@ -176,6 +195,11 @@ section_restart() {
 	done
 }
 
+section_encoder() {
+	BP_SERVER=""
+	bp_encoder_section
+}
+
 section_gobench() {
 	BP_SERVER=""
 	# shellcheck disable=SC2086
@@ -184,8 +208,8 @@ section_gobench() {
 
 for s in $SECTIONS; do
 	case $s in
-	listen | unique | icy | latency | control | store | cluster | restart | gobench) "section_$s" ;;
-	*) bp_die "unknown section $s (listen unique icy latency control store cluster restart gobench)" ;;
+	listen | unique | icy | latency | control | store | cluster | restart | gobench | encoder) "section_$s" ;;
+	*) bp_die "unknown section $s (listen unique icy latency control store cluster restart gobench encoder)" ;;
 	esac
 done
 bp_finish

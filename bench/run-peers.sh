@@ -21,8 +21,10 @@
 # raises the open-files limit to the hard limit, and runs everything on
 # 127.0.0.1, each server started and stopped by its PID.
 #
-# Results: bench/out/peers.jsonl (one JSON object a line), then BENCHMARKS.md
-# is regenerated (bench/peers/mdgen.sh; make bench's section is kept). Logs and
+# Results: bench/out/peers.jsonl (one JSON object a line), then the plots
+# (bench/peers/plots.sh, into bench/plots/; gnuplot-nox from Debian if
+# missing) and BENCHMARKS.md are regenerated (bench/peers/mdgen.sh; make
+# bench's section is kept). Logs and
 # configs of a run go to a temporary directory, removed on success
 # (BENCH_KEEP_LOGS=1 keeps it); a failed run leaves bench/out/peers.partial.jsonl
 # (BENCH_KEEP_PARTIAL=1 publishes it).
@@ -75,6 +77,7 @@ PKGS=(jq curl)
 case " $SECTIONS " in *" listen "* | *" unique "* | *" latency "*) PKGS+=(ffmpeg icecast2 liquidsoap) ;; esac
 case " $SECTIONS " in *" control "* | *" store "*) PKGS+=(wrk nginx-light) ;; esac
 bp_apt "${PKGS[@]}"
+bp_apt_try gnuplot-nox || bp_log "gnuplot-nox could not be installed: the plots are not redrawn"
 bp_build
 bp_machine
 

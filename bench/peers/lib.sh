@@ -19,6 +19,13 @@ if [ -n "${BENCH_OUT:-}" ] || [ "${QUICK:-0}" = 1 ]; then
 else
 	BP_MD=${BENCH_MD:-$BP_ROOT/BENCHMARKS.md}
 fi
+# The plots' data files and SVGs (bench/peers/plots.sh): the committed ones
+# beside the repository's report, the run's own beside any other report.
+if [ "$BP_MD" = "$BP_ROOT/BENCHMARKS.md" ]; then
+	BP_PLOTS=${BENCH_PLOTS:-$BP_ROOT/bench/plots}
+else
+	BP_PLOTS=${BENCH_PLOTS:-$BP_OUT/plots}
+fi
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 
@@ -66,7 +73,7 @@ bp_cleanup() {
 				'{case: "run", seconds: $s, quick: ($q == "1"), partial: true, exit: $rc,
 				  sections: ($sec | split(" ") | map(select(. != "")))}' >>"$BP_OUT/$BP_SUITE.partial.jsonl"
 			mv "$BP_OUT/$BP_SUITE.partial.jsonl" "$BP_OUT/$BP_SUITE.jsonl"
-			"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD" && bp_log "$BP_MD regenerated from the partial results"
+			"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD" "$BP_PLOTS" && bp_log "$BP_MD regenerated from the partial results"
 		fi
 	elif [ "$rc" = 0 ] && [ "${BENCH_KEEP_LOGS:-0}" != 1 ] && [ -n "$BP_RUN" ]; then
 		rm -rf "$BP_RUN"
@@ -317,7 +324,8 @@ bp_machine() {
 		  commit: $commit, dirty: $dirty}')"
 }
 
-# bp_finish: publish this run's results and regenerate BENCHMARKS.md.
+# bp_finish: publish this run's results and regenerate the plots (data and
+# SVGs in BP_PLOTS; a failure there is logged, not fatal) and BENCHMARKS.md.
 bp_finish() {
 	bp_record "$(jq -nc --argjson s "$(($(date +%s) - BP_T0))" --arg q "${QUICK:-0}" --arg sec "${SECTIONS:-}" \
 		--arg load "$(cut -d' ' -f1-3 /proc/loadavg)" \
@@ -325,8 +333,9 @@ bp_finish() {
 	mv "$BP_JSONL" "$BP_OUT/$BP_SUITE.jsonl"
 	rm -f "$BP_OUT/$BP_SUITE.partial.jsonl"
 	BP_JSONL=""
-	"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD"
-	bp_log "wrote $BP_OUT/$BP_SUITE.jsonl and $BP_MD in $(($(date +%s) - BP_T0)) s"
+	BENCH=$BENCH "$BP_PEERS/plots.sh" "$BP_OUT" "$BP_PLOTS" || bp_log "plots.sh failed: the plots in $BP_PLOTS are left as they were"
+	"$BP_PEERS/mdgen.sh" "$BP_OUT" "$BP_MD" "$BP_PLOTS"
+	bp_log "wrote $BP_OUT/$BP_SUITE.jsonl, $BP_PLOTS and $BP_MD in $(($(date +%s) - BP_T0)) s"
 }
 
 # --- synthcast -------------------------------------------------------------

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The jq programs are single-quoted on purpose.
 # shellcheck disable=SC2016
-# mdgen.sh OUT_DIR BENCHMARKS.md: (re)write BENCHMARKS.md from the JSON lines
-# of the last runs: OUT_DIR/bench.jsonl (make bench) and OUT_DIR/peers.jsonl
-# (make bench-peers). A section whose .jsonl is absent is kept as it stands in
+# mdgen.sh OUT_DIR BENCHMARKS.md [PLOTS_DIR]: (re)write BENCHMARKS.md from the
+# JSON lines of the last runs: OUT_DIR/bench.jsonl (make bench) and
+# OUT_DIR/peers.jsonl (make bench-peers). The SVGs in PLOTS_DIR (default
+# bench/plots; bench/peers/plots.sh draws them) are embedded by links relative
+# to BENCHMARKS.md: the listener and unique-stream plots in a section of
+# their own, the encoder chart in the encoder table's part. A section whose .jsonl is absent is kept as it stands in
 # the existing BENCHMARKS.md, so one target never erases the other's figures.
 # Within a section, each subsection (listen, unique, latency, control, store, cluster,
 # ...) sits between <!-- BEGIN suite:sub | stamp --> and <!-- END suite:sub -->,
@@ -13,8 +16,17 @@
 # these markers is read by its headings (legacy_map below).
 # Needs jq (Debian's jq 1.6 is enough).
 set -euo pipefail
-out=${1:?usage: mdgen.sh OUT_DIR BENCHMARKS.md}
-md=${2:?usage: mdgen.sh OUT_DIR BENCHMARKS.md}
+out=${1:?usage: mdgen.sh OUT_DIR BENCHMARKS.md [PLOTS_DIR]}
+md=${2:?usage: mdgen.sh OUT_DIR BENCHMARKS.md [PLOTS_DIR]}
+plots=${3:-$(cd "$(dirname "$0")/.." && pwd)/plots}
+
+# plot_link NAME: the link to PLOTS_DIR/NAME.svg from BENCHMARKS.md's
+# directory, or nothing if there is no such file.
+plot_link() {
+	[ -f "$plots/$1.svg" ] || return 0
+	realpath -m --relative-to="$(dirname "$md")" "$plots/$1.svg"
+}
+ENCODER_SVG=$(plot_link encoder)
 
 # Helpers shared by both sections' jq programs.
 JQ_LIB='
@@ -303,6 +315,7 @@ JQ_BENCH='
 | ($all | map(select(.section == "icy" and .case == null))) as $I
 | ($all | map(select(.section == "icy" and .case == "ratio")) | last) as $IR
 | ($all | map(select(.section == "cluster" and .case == null))) as $K
+| ($all | map(select(.section == "encoder" and .case == null))) as $E
 | if $part == "header" then "## synthcast alone: `make bench`\n\n" + machine($all)
 elif $part == "format" then probes($all)
 elif $part == "listen" then (if ($L | length) == 0 then "" else
@@ -446,6 +459,50 @@ elif $part == "restart" then (if ($R | length) == 0 then "" else
   + cmds($R | map({label: ((.streams | tostring) + " streams"), cmd,
       server: (if res.server then res.server | sub("^[^ ]*/"; "bin/") + " (DATA: a fresh temporary directory)" else .server end)}))
   + "\n" end)
+elif $part == "encoder" then (if ($E | length) == 0 then "" else
+  ($all | map(select(.section == "encoder" and .case == "input")) | last) as $in
+  | ($all | map(select(.section == "encoder" and .case == "build")) | last) as $b
+  | ($E | map(select(.row == "lame-default")) | last | .result.rtf.p50) as $lame
+  | def files(l): (l // []) | map(sub("^[^ ]* "; "") | gsub("[\\[\\]]"; "") | split(" ")) | flatten | map(select(. != ""));
+    def row_of(r): $E | map(select(.row == r)) | last;
+    def rtf(r): row_of(r) | if . == null or .error or .skipped then null else .result.rtf.p50 end;
+  (files($b.default_files) - files($b.purego_files)) as $only_def
+  | (files($b.purego_files) - files($b.default_files)) as $only_pure
+  | "### MP3 encoders: real-time factor per core\n\n"
+  + "The same " + (($in.result.seconds // "?") | tostring) + " s of 44.1 kHz stereo for every row (`go run ./bench pcm`: "
+  + "synthcast'"'"'s renderer through " + (($in.result.scenes // []) | length | tostring) + " scenes: "
+  + (($in.result.scenes // []) | map(.name) | join("; ")) + "), encoded at 128 kbit/s on one thread, "
+  + (($in.repeats // "?") | tostring) + " run(s) each, on " + ($b.cpu // "?")
+  + " (AVX2: " + (if $b.avx2 then "yes" else "no" end) + ", FMA: " + (if $b.fma then "yes" else "no" end) + "). "
+  + "*RTF per core*: seconds of audio encoded per CPU-second (user + system) of the encoding process, the median of the runs "
+  + "(min – max beside it). synthcast'"'"'s encoder runs inside `bench encode` on a locked thread over the input already in "
+  + "memory (getrusage around the encode loop); ffmpeg'"'"'s CPU is its rusage at exit, its start and the reading of the "
+  + "file included, which the baseline row (ffmpeg with no encoder) measures alone. *÷ LAME default*: RTF over LAME'"'"'s at "
+  + "its default quality in this run. *output*: the encoded file walked frame by frame: frames, their audio, and valid "
+  + "(no sync loss, every frame 128 kbit/s 44.1 kHz stereo, 0 to 0.15 s longer than the input). "
+  + "Definitions: `bench/doc.go` (\"The encoder table\").\n\n"
+  + (if $b == null then "" elif $b.kernels_differ then
+      "`-tags purego` builds other files of render and shine: " + ($only_def | map("`" + . + "`") | join(", "))
+      + " in the default build (SIMD kernels, used where the CPU has them), " + ($only_pure | map("`" + . + "`") | join(", "))
+      + " with purego.\n\n"
+    else "`-tags purego` selects the same files as the default build in this tree: both synthcast rows run the same code.\n\n" end)
+  + (if rtf("synthcast") != null and $lame != null then
+      "In this run: synthcast'"'"'s encoder " + (rtf("synthcast") | fmt(0)) + "× real time per core, " + ratio(rtf("synthcast"); $lame)
+      + " LAME'"'"'s default" + (if rtf("synthcast-purego") != null then " (purego: " + (rtf("synthcast-purego") | fmt(0)) + "×, "
+      + ratio(rtf("synthcast-purego"); $lame) + ")" else "" end)
+      + (if rtf("shine") != null then "; shine in C " + (rtf("shine") | fmt(0)) + "×" else "" end) + ".\n\n" else "" end)
+  + head(["encoder", "RTF per core", "min – max", "÷ LAME default", "CPU s p50", "wall s p50", "output: frames, audio s, valid"]) + "\n"
+  + ($E | map(row([.label // .row]
+      + (if .skipped then ["skipped: " + .skipped, "", "", "", "", ""]
+        elif .error then [err, "", "", "", "", ""]
+        else [(res.rtf.p50 | fmt(1)), (res.rtf.min | fmt(1)) + " – " + (res.rtf.max | fmt(1)),
+          (if .baseline then "(baseline)" else ratio(res.rtf.p50; $lame) end),
+          (res.cpu_s.p50 | fmt(3)), ((res.runs // []) | map(.wall_s) | sort | if length == 0 then null else .[(length - 1) / 2 | floor] end | fmt(3)),
+          (if res.out == null then "–" else (res.out.frames | tostring) + ", " + (res.out.audio_s | fmt(3)) + ", "
+            + (if res.out.valid then "yes" else "**no**: " + (res.out.why // "?") end) end)] end))) | join("\n")) + "\n\n"
+  + (if $encoder_svg != "" then "![MP3 encoders: RTF per core](" + $encoder_svg + ")\n" else "" end)
+  + cmds(([$in] | map(select(. != null)) | map({label: "input", cmd})) + ($E | map(select(.cmd)) | map({label: .row, cmd})))
+  + "\n" end)
 elif $part == "gobench" then (if ($G | length) == 0 then "" else
   "### Go benchmarks of the hot paths\n\n"
   + (if ($G | map(select(.pkg // "" | endswith("/store"))) | length) > 0 then
@@ -542,11 +599,11 @@ section() {
 		# another run names them.
 		stamp=$(jq -r -s --arg suite "$name" "$JQ_LIB stamp(.; \$suite == \"peers\")" "$j")
 		ran=" $(jq -r -s "$JQ_LIB sections(.) | if . == null then \"ALL\" else join(\" \") end" "$j") "
-		jq -r -s --arg part header "$JQ_LIB $prog" "$j"
+		jq -r -s --arg part header --arg encoder_svg "$ENCODER_SVG" "$JQ_LIB $prog" "$j"
 		for sub; do
 			text=""
 			if covered "$sub" "$ran"; then
-				text=$(jq -r -s --arg part "$sub" "$JQ_LIB $prog" "$j")
+				text=$(jq -r -s --arg part "$sub" --arg encoder_svg "$ENCODER_SVG" "$JQ_LIB $prog" "$j")
 			fi
 			if [ -n "$text" ]; then
 				emit_sub "$name" "$sub" "$stamp" "$text"
@@ -592,6 +649,29 @@ covered() {
 	return 1
 }
 
+# plots_section: the listener and unique-stream plots (both targets' data),
+# those of them that exist, between their markers.
+plots_section() {
+	local l u
+	l=$(plot_link listen-cpu)
+	u=$(plot_link unique-stalls)
+	[ -n "$l$u" ] || return 0
+	echo "<!-- BEGIN plots -->"
+	echo "## Plots"
+	echo
+	echo "Drawn by \`bench/peers/plots.sh\` (gnuplot) from the data files beside them in \`bench/plots/\`, which"
+	echo "\`go run ./bench plotdata\` writes from the JSON lines of the last \`make bench\` and \`make bench-peers\`: a"
+	echo "series that a run did not measure keeps its data, so each legend names the run (date, CPU) its"
+	echo "points come from. Server CPU is per listener-second of the steady window (the ladders' *CPU ms /"
+	echo "listener*, Icecast + Liquidsoap summed); a stalled listener is one whose player ran dry at least"
+	echo "once. The tables below hold every figure; the encoder chart is with its table."
+	echo
+	[ -z "$l" ] || printf '![Server CPU per listener-second against listeners](%s)\n\n' "$l"
+	[ -z "$u" ] || printf '![Stalled listeners against unique streams](%s)\n\n' "$u"
+	echo "<!-- END plots -->"
+	echo
+}
+
 tmp=$(mktemp "${md}.XXXXXX")
 trap 'rm -f "$tmp"' EXIT
 {
@@ -619,7 +699,8 @@ process(es) over the steady window (per listener in ms); *RSS* = resident memory
 above the idle baseline); *client CPU* = the load generator's own, on the same cores.
 
 EOF
-	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique icy latency control store cluster restart gobench
+	plots_section
+	section bench "$JQ_BENCH" "synthcast alone: \`make bench\`" format listen unique icy latency control store cluster restart encoder gobench
 	echo
 	section peers "$JQ_PEERS" "Side by side: \`make bench-peers\`" glance format listen unique latency control store
 } >"$tmp"
