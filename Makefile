@@ -70,9 +70,18 @@ race:
 	$(GO) test -race -shuffle=on -count=1 ./...
 
 # The patched shine-mp3 (render/shine-mp3, a module of its own behind a
-# replace directive, so ./... does not reach it): vet, lint, its tests.
+# replace directive, so ./... does not reach it): vet, lint, its tests and its
+# fuzz target, each with the AVX2 kernels (where the CPU has them) and with
+# the Go ones (-tags purego); render's encoder tests again on the Go kernels.
 shine: tools
-	cd render/shine-mp3 && $(GO) vet ./... && $(STATICCHECK) ./... && $(GO) test -race -count=1 ./...
+	cd render/shine-mp3 && $(GO) vet ./... && $(GO) vet -tags purego ./... && \
+		$(STATICCHECK) ./... && $(STATICCHECK) -tags purego ./... && \
+		$(GO) test -race -count=1 ./... && $(GO) test -race -count=1 -tags purego ./...
+	$(GO) test -race -count=1 -tags purego ./render/
+	@if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then \
+		echo "shine: this CPU has AVX2 and FMA: the SIMD kernels and the Go ones were tested"; \
+	else echo "shine: WARNING: this CPU lacks AVX2 or FMA: only the Go kernels were tested"; fi
+	@cd render/shine-mp3 && GO='$(GO)' bash ../../scripts/fuzz.sh ./pkg/mp3 FuzzKernels '$(FUZZTIME)'
 
 # The zero-allocation tests are built without -race (the race detector allocates).
 allocs:

@@ -173,15 +173,3 @@ var values = []float64{
 	0.000000, 0.000000,
 }
 
-var enWindow []int32 = createEnWindow()
-
-func createEnWindow() []int32 {
-	result := make([]int32, 0)
-	for _, val := range values {
-		result = append(result, ew(val))
-	}
-	return result
-}
-func ew(x float64) int32 {
-	return int32(x * float64(0x7fffffff))
-}
