@@ -53,6 +53,3 @@ func (bs *bitstream) putBits(val uint32, N uint) {
 		}
 	}
 }
-func (bs *bitstream) getBitsCount() int {
-	return bs.dataPosition*8 + 32 - bs.cacheBits
-}

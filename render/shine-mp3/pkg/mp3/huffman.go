@@ -2,6 +2,11 @@
 // https://www.wikiwand.com/en/Huffman_coding
 package mp3
 
+import (
+	"math"
+	"math/bits"
+)
+
 const HTN = 34
 const MXOFF = 250
 
@@ -288,3 +293,151 @@ var huffmanCodeTable = [HTN]huffCodeTableInfo{
 	{1, 16, 0, 0, t32HB, t32l},
 	{1, 16, 0, 0, t33HB, t33l},
 }
+
+// Bit counting with packed code lengths.
+//
+// synthcast: upstream counted a region's bits once per candidate table
+// (countBit), up to three passes, then once more for the table it chose
+// (bigValuesBitCount). Here one lookup per pair of values fetches the
+// lengths (sign bits included) under every candidate table at once, each
+// in its own bit field of a uint64, so one pass sums them all. Upstream
+// also only ever tried tables 13 and 15 below 15 (its search for the
+// smallest table that holds the region's largest value ran from the top),
+// so tables 1 to 12 went unused; each group below holds the smallest
+// tables for its values and 13 and 15 too, so no region takes more bits
+// than upstream's choice would.
+
+// tableGroup is the candidate tables for regions whose largest value is
+// at most 15, each in its own lane of the packed sums (table 0: lane
+// unused), and their packed lengths, indexed by x<<4|y.
+type tableGroup struct {
+	tables [5]int
+	shift  [5]uint
+	mask   [5]uint64
+	lut    [256]uint64
+}
+
+// smallGroups[m] is the group for regions whose largest value is m, 1..15:
+// the smallest tables that hold m, and 13 and 15. Their lanes: a region
+// has at most 288 pairs, so 12 bits hold the sums of tables 1 to 12 (at
+// most 13 bits a pair, signs included) and 13 bits those of 13 and 15 (at
+// most 21). For 15, upstream's candidates were 15 and 24 (whose linbits
+// escape 15); the group holds 13, 15, 16 and 24 in 16-bit lanes, their
+// linbits included.
+//
+// escLUT packs, for the escape tables, the lengths of table 16's codes
+// (tables 16 to 23) in bits 0–20, of table 24's (24 to 31) in bits 21–41,
+// and the number of escaped values (15 and up) in bits 42–62.
+// count1LUT[v<<3|w<<2|x<<1|y] packs the lengths of a quadruple under
+// tables A (bits 0–15) and B (bits 16–31). All read-only after
+// initialisation.
+var smallGroups, escLUT, count1LUT = func() (g [16]tableGroup, esc [256]uint64, c1 [16]uint32) {
+	signs := func(x, y int) uint64 { return uint64(b2i(x != 0) + b2i(y != 0)) }
+	for m := 1; m <= 15; m++ {
+		gm := &g[m]
+		gm.shift = [5]uint{0, 12, 24, 36, 49}
+		gm.mask = [5]uint64{1<<12 - 1, 1<<12 - 1, 1<<12 - 1, 1<<13 - 1, 1<<13 - 1}
+		switch {
+		case m == 1:
+			gm.tables = [5]int{1, 0, 0, 13, 15}
+		case m == 2:
+			gm.tables = [5]int{2, 3, 0, 13, 15}
+		case m == 3:
+			gm.tables = [5]int{5, 6, 0, 13, 15}
+		case m <= 5:
+			gm.tables = [5]int{7, 8, 9, 13, 15}
+		case m <= 7:
+			gm.tables = [5]int{10, 11, 12, 13, 15}
+		case m <= 14:
+			gm.tables = [5]int{0, 0, 0, 13, 15}
+		default:
+			gm.tables = [5]int{13, 15, 16, 24, 0}
+			gm.shift = [5]uint{0, 16, 32, 48, 0}
+			gm.mask = [5]uint64{1<<16 - 1, 1<<16 - 1, 1<<16 - 1, 1<<16 - 1, 0}
+		}
+		for x := range m + 1 {
+			for y := range m + 1 {
+				var e uint64
+				for k, t := range gm.tables {
+					if t == 0 {
+						continue
+					}
+					h := &huffmanCodeTable[t]
+					l := uint64(h.hLen[x*int(h.yLen)+y]) + signs(x, y)
+					if t > 15 {
+						l += uint64(b2i(x == 15)+b2i(y == 15)) * uint64(h.linBits)
+					}
+					if l*288 > gm.mask[k] {
+						panic("mp3: Huffman length overflows its lane")
+					}
+					e |= l << gm.shift[k]
+				}
+				gm.lut[x<<4|y] = e
+			}
+		}
+	}
+	for x := range 16 {
+		for y := range 16 {
+			s := signs(x, y)
+			esc[x<<4|y] = (uint64(t16l[x*16+y])+s)<<0 | (uint64(t24l[x*16+y])+s)<<21 |
+				uint64(b2i(x == 15)+b2i(y == 15))<<42
+		}
+	}
+	for p := range 16 {
+		n := uint32(p&1 + p>>1&1 + p>>2&1 + p>>3&1)
+		c1[p] = (uint32(t32l[p])+n)<<0 | (uint32(t33l[p])+n)<<16
+	}
+	return
+}()
+
+// best returns the group's table with the fewest bits for the packed sums
+// acc (the first of equals), and its bits.
+func (g *tableGroup) best(acc uint64) (table, bits int) {
+	bits = math.MaxInt
+	for k, t := range g.tables {
+		if t == 0 {
+			continue
+		}
+		if s := int(acc >> g.shift[k] & g.mask[k]); s < bits {
+			table, bits = t, s
+		}
+	}
+	return table, bits
+}
+
+// escBest returns the escape table with the fewest bits for the packed
+// sums acc (escLUT) of a region whose largest value is 15+m (m ≥ 1), and
+// its bits: of the first of 16 to 23 and the first of 24 to 31 whose
+// linbits hold m, the latter only if it takes fewer bits (upstream's
+// rule).
+func escBest(acc uint64, m int) (table, cost int) {
+	c := &escChoice[bits.Len(uint(m))&15]
+	esc := int(acc >> 42 & (1<<21 - 1))
+	s0 := int(acc&(1<<21-1)) + esc*int(huffmanCodeTable[c[0]].linBits)
+	s1 := int(acc>>21&(1<<21-1)) + esc*int(huffmanCodeTable[c[1]].linBits)
+	if s1 < s0 {
+		return c[1], s1
+	}
+	return c[0], s0
+}
+
+// escChoice[bits.Len(m)] is the first table of 16 to 23 and the first of
+// 24 to 31 whose linbits hold m (their linMax are all 2^k − 1). Read-only
+// after initialisation.
+var escChoice = func() (c [16][2]int) {
+	for n := range c {
+		m := 1<<n - 1
+		c[n] = [2]int{23, 31}
+		for t := 23; t >= 16; t-- {
+			if int(huffmanCodeTable[t].linMax) >= m {
+				c[n][0] = t
+			}
+		}
+		for t := 31; t >= 24; t-- {
+			if int(huffmanCodeTable[t].linMax) >= m {
+				c[n][1] = t
+			}
+		}
+	}
+	return c
+}()

@@ -1,67 +1,45 @@
 package mp3
 
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
 // This is called after a frame of audio has been quantized and coded.
 // It will write the encoded audio to the bitstream. Note that
 // from a layer3 encoder's perspective the bit stream is primarily
 // a series of main_data() blocks, with header and side information
 // inserted at the proper locations to maintain framing. (See Figure A.7 in the IS).
 func (enc *Encoder) formatBitstream() {
-	var (
-		gr int64
-		ch int64
-		i  int64
-	)
-	for ch = 0; ch < enc.Wave.Channels; ch++ {
-		for gr = 0; gr < enc.Mpeg.GranulesPerFrame; gr++ {
-			pi := &enc.l3Encoding[ch][gr]
-			pr := &enc.mdctFrequency[ch][gr]
-			for i = 0; i < GRANULE_SIZE; i++ {
-
-				if pr[i] < 0 && pi[i] > 0 {
-					pi[i] *= -1
-				}
-			}
-		}
-	}
 	enc.encodeSideInfo()
 	enc.encodeMainData()
 }
+
+// synthcast: upstream negated l3Encoding where the spectrum was negative
+// (a pass over all 2304 values a frame) and copied the side information
+// (twice) by value; the Huffman coder now reads each value's sign from
+// mdctFrequency, and the side information through a pointer.
 func (enc *Encoder) encodeMainData() {
-	var (
-		gr  int64
-		ch  int64
-		sfb int64
-		si  SideInfo = enc.sideInfo
-	)
-	for gr = 0; gr < enc.Mpeg.GranulesPerFrame; gr++ {
-		for ch = 0; ch < enc.Wave.Channels; ch++ {
-			var (
-				gi    *GranuleInfo         = &si.Granules[gr].Channels[ch].Tt
-				slen1 uint64               = uint64(slen1Table[gi.ScaleFactorCompress])
-				slen2 uint64               = uint64(slen2Table[gi.ScaleFactorCompress])
-				ix    *[GRANULE_SIZE]int64 = &enc.l3Encoding[ch][gr]
-			)
-			if gr == 0 || si.ScaleFactorSelectInfo[ch][0] == 0 {
-				for sfb = 0; sfb < 6; sfb++ {
-					enc.bitstream.putBits(uint32(enc.scaleFactor.L[gr][ch][sfb]), uint(slen1))
+	si := &enc.sideInfo
+	for gr := range int(enc.Mpeg.GranulesPerFrame) {
+		for ch := range int(enc.Wave.Channels) {
+			gi := &si.Granules[gr].Channels[ch].Tt
+			slen1 := uint(slen1Table[gi.ScaleFactorCompress])
+			slen2 := uint(slen2Table[gi.ScaleFactorCompress])
+			sf := &enc.scaleFactor.L[gr][ch]
+			for k, band := range [4][2]int{{0, 6}, {6, 11}, {11, 16}, {16, 21}} {
+				slen := slen1
+				if k >= 2 {
+					slen = slen2
+				}
+				if slen == 0 || (gr != 0 && si.ScaleFactorSelectInfo[ch][k] != 0) {
+					continue
+				}
+				for sfb := band[0]; sfb < band[1]; sfb++ {
+					enc.bitstream.putBits(uint32(sf[sfb]), slen)
 				}
 			}
-			if gr == 0 || si.ScaleFactorSelectInfo[ch][1] == 0 {
-				for sfb = 6; sfb < 11; sfb++ {
-					enc.bitstream.putBits(uint32(enc.scaleFactor.L[gr][ch][sfb]), uint(slen1))
-				}
-			}
-			if gr == 0 || si.ScaleFactorSelectInfo[ch][2] == 0 {
-				for sfb = 11; sfb < 16; sfb++ {
-					enc.bitstream.putBits(uint32(enc.scaleFactor.L[gr][ch][sfb]), uint(slen2))
-				}
-			}
-			if gr == 0 || si.ScaleFactorSelectInfo[ch][3] == 0 {
-				for sfb = 16; sfb < 21; sfb++ {
-					enc.bitstream.putBits(uint32(enc.scaleFactor.L[gr][ch][sfb]), uint(slen2))
-				}
-			}
-			enc.huffmanCodeBits(ix, gi)
+			enc.huffmanCodeBits(&enc.l3Encoding[ch][gr], &enc.mdctFrequency[ch][gr], gi)
 		}
 	}
 }
@@ -71,7 +49,7 @@ func (enc *Encoder) encodeSideInfo() {
 		ch         int64
 		scfsi_band int64
 		region     int64
-		si         SideInfo = enc.sideInfo
+		si         = &enc.sideInfo
 	)
 	enc.bitstream.putBits(2047, 11)
 	enc.bitstream.putBits(uint32(enc.Mpeg.Version), 2)
@@ -137,181 +115,169 @@ func (enc *Encoder) encodeSideInfo() {
 		}
 	}
 }
-func (enc *Encoder) huffmanCodeBits(ix *[GRANULE_SIZE]int64, gi *GranuleInfo) {
-	var (
-		scalefac       [23]int64 = scaleFactorBandIndex[enc.Mpeg.SampleRateIndex]
-		scalefac_index uint64
-		region1Start   int64
-		region2Start   int64
-		i              int64
-		bigvalues      int64
-		count1End      int64
-		v              int64
-		w              int64
-		x              int64
-		y              int64
-		h              *huffCodeTableInfo
-		bits           int64
-	)
-	bits = int64(enc.bitstream.getBitsCount())
-	bigvalues = int64(gi.BigValues << 1)
-	scalefac_index = gi.Region0Count + 1
-	region1Start = scalefac[scalefac_index]
-	scalefac_index += gi.Region1Count + 1
-	region2Start = scalefac[scalefac_index]
-	for i = 0; i < bigvalues; i += 2 {
-		idx := 0
-		if i >= region1Start {
-			idx++
-		}
-		if i >= region2Start {
-			idx++
-		}
-		var tableindex uint64 = gi.TableSelect[idx]
-		if tableindex != 0 {
-			x = (*ix)[i]
-			y = (*ix)[i+1]
-			huffmanCode(&enc.bitstream, int64(tableindex), x, y)
+
+// bitAcc writes a granule's Huffman codes into a bitstream's buffer, 32
+// bits at a time, with up to 63 pending: it takes over the stream's cache
+// (openAcc) and hands it back (close). Upstream called putBits, with its
+// bounds and growth checks, twice a pair.
+type bitAcc struct {
+	data []byte
+	pos  int
+	acc  uint64 // the pending bits, in the low n
+	n    uint
+}
+
+// openAcc returns a bitAcc that continues bs, with room for maxBytes.
+func (bs *bitstream) openAcc(maxBytes int) bitAcc {
+	for bs.dataPosition+maxBytes+4 > bs.dataSize {
+		grown := make([]byte, bs.dataSize+bs.dataSize>>1)
+		copy(grown, bs.data)
+		bs.data, bs.dataSize = grown, len(grown)
+	}
+	n := uint(32 - bs.cacheBits)
+	return bitAcc{data: bs.data[:bs.dataSize], pos: bs.dataPosition, acc: uint64(bs.cache >> bs.cacheBits), n: n}
+}
+
+// put appends the k low bits of v (k ≤ 32, v < 2^k).
+func (w *bitAcc) put(v uint64, k uint) {
+	w.acc = w.acc<<k | v
+	w.n += k
+	if w.n >= 32 {
+		w.n -= 32
+		binary.BigEndian.PutUint32(w.data[w.pos:], uint32(w.acc>>w.n))
+		w.pos += 4
+	}
+}
+
+// close hands the pending bits back to bs.
+func (w *bitAcc) close(bs *bitstream) {
+	bs.dataPosition = w.pos
+	bs.cacheBits = int(32 - w.n)
+	bs.cache = uint32(w.acc << (32 - w.n))
+}
+
+// appendSign appends to the code (n bits) the sign bit of x, the spectral
+// value quantized to q, if q is not 0; without branches, since the signs
+// are as good as random.
+func appendSign(code uint64, n uint, q int, x int32) (uint64, uint) {
+	nz := uint(b2i(q != 0))
+	return code<<nz | uint64(uint32(x)>>31)&uint64(nz), n + nz
+}
+
+// count1Codes[t][v<<3|w<<2|x<<1|y] is the code of a count1 quadruple
+// under table A (t 0) or B (1), shifted left by the number of its values
+// that are not 0 (room for their signs), times 16, plus its length signs
+// included. signBits[p<<4|s] is the sign bits s (v first) of the values
+// set in p, packed. Read-only after initialisation.
+var count1Codes, signBits = func() (c [2][16]uint32, sb [256]uint8) {
+	for t := range 2 {
+		h := &huffmanCodeTable[32+t]
+		for p := range 16 {
+			n := uint32(bits.OnesCount8(uint8(p)))
+			c[t][p] = uint32(h.table[p])<<n<<4 | (uint32(h.hLen[p]) + n)
 		}
 	}
-	h = &huffmanCodeTable[gi.Count1TableSelect+32]
-	count1End = int64(uint64(bigvalues) + (gi.Count1 << 2))
-	for i = bigvalues; i < count1End; i += 4 {
-		v = (*ix)[i]
-		w = (*ix)[i+1]
-		x = (*ix)[i+2]
-		y = (*ix)[i+3]
-		huffmanCoderCount1(&enc.bitstream, h, v, w, x, y)
+	for p := range 16 {
+		for s := range 16 {
+			var v uint8
+			for k := 3; k >= 0; k-- {
+				if p>>k&1 != 0 {
+					v = v<<1 | uint8(s>>k&1)
+				}
+			}
+			sb[p<<4|s] = v
+		}
 	}
-	bits = int64(enc.bitstream.getBitsCount()) - bits
-	bits = int64(gi.Part2_3Length - gi.Part2Length - uint64(bits))
-	if bits != 0 {
-		var (
-			stuffingWords int64 = bits / 32
-			remainingBits int64 = bits % 32
-		)
-		for func() int64 {
-			p := &stuffingWords
-			x := *p
-			*p--
-			return x
-		}() != 0 {
+	return
+}()
+
+// huffmanCodeBits writes a granule's Huffman data: ix holds the quantized
+// magnitudes, xr the spectrum they came from (for the signs).
+//
+// synthcast: one table lookup and one write a pair (two with escapes)
+// instead of upstream's per-value sign handling and calls, and the count1
+// quadruples indexed as ISO 11172-3 table B.7 lists them (v first, the
+// most significant bit): upstream indexed them v last, so decoders put
+// each quadruple's values back in reverse order.
+func (enc *Encoder) huffmanCodeBits(ix *[GRANULE_SIZE]int16, xr *[GRANULE_SIZE]int32, gi *GranuleInfo) {
+	sfb := &scaleFactorBandIndex[enc.Mpeg.SampleRateIndex]
+	// A granule's Huffman data is at most 4095 bits (part2_3_length).
+	w := enc.bitstream.openAcc(4096 / 8)
+	bits := 0
+	bigvalues := int(gi.BigValues << 1)
+	r1 := min(int(sfb[gi.Region0Count+1]), bigvalues)
+	r2 := min(int(sfb[gi.Region0Count+gi.Region1Count+2]), bigvalues)
+	bounds := [4]int{0, r1, r2, bigvalues}
+	for r := range 3 {
+		t := gi.TableSelect[r]
+		if t == 0 || bounds[r] >= bounds[r+1] {
+			continue
+		}
+		h := &huffmanCodeTable[t]
+		ylen := int(h.yLen)
+		codes, lens := h.table, h.hLen
+		if t <= 15 {
+			for i := bounds[r]; i < bounds[r+1]; i += 2 {
+				x, y := int(ix[i]), int(ix[i+1])
+				k := x*ylen + y
+				code, n := uint64(codes[k]), uint(lens[k])
+				code, n = appendSign(code, n, x, xr[i])
+				code, n = appendSign(code, n, y, xr[i+1])
+				w.put(code, n)
+				bits += int(n)
+			}
+			continue
+		}
+		linbits := uint(h.linBits)
+		for i := bounds[r]; i < bounds[r+1]; i += 2 {
+			x, y := int(ix[i]), int(ix[i+1])
+			xc, yc := min(x, 15), min(y, 15)
+			k := xc*ylen + yc
+			w.put(uint64(codes[k]), uint(lens[k]))
+			bits += int(lens[k])
+			var ext uint64
+			var n uint
+			if x >= 15 {
+				ext, n = uint64(x-15), linbits
+			}
+			ext, n = appendSign(ext, n, x, xr[i])
+			if y >= 15 {
+				ext = ext<<linbits | uint64(y-15)
+				n += linbits
+			}
+			ext, n = appendSign(ext, n, y, xr[i+1])
+			w.put(ext, n)
+			bits += int(n)
+		}
+	}
+	c1 := &count1Codes[gi.Count1TableSelect&1]
+	count1End := bigvalues + int(gi.Count1<<2)
+	// Two quadruples a write (at most 10 bits each).
+	var pend uint64
+	var npend uint
+	q, xs := ix[bigvalues:count1End], xr[bigvalues:count1End]
+	for len(q) >= 4 && len(xs) >= 4 {
+		p := int(q[0])<<3 | int(q[1])<<2 | int(q[2])<<1 | int(q[3])
+		s := uint32(xs[0])>>31<<3 | uint32(xs[1])>>31<<2 | uint32(xs[2])>>31<<1 | uint32(xs[3])>>31
+		e := c1[p&15]
+		n := uint(e & 15)
+		pend = pend<<n | uint64(e>>4) | uint64(signBits[(p<<4|int(s))&255])
+		npend += n
+		bits += int(n)
+		if npend >= 12 {
+			w.put(pend, npend)
+			pend, npend = 0, 0
+		}
+		q, xs = q[4:], xs[4:]
+	}
+	w.put(pend, npend)
+	w.close(&enc.bitstream)
+	if stuff := int(gi.Part2_3Length-gi.Part2Length) - bits; stuff > 0 {
+		for ; stuff >= 32; stuff -= 32 {
 			enc.bitstream.putBits(^uint32(0), 32)
 		}
-		if remainingBits != 0 {
-			enc.bitstream.putBits(uint32((1<<remainingBits)-1), uint(remainingBits))
+		if stuff > 0 {
+			enc.bitstream.putBits(uint32(1)<<stuff-1, uint(stuff))
 		}
-	}
-}
-func absAndSign(x *int64) int64 {
-	if *x > 0 {
-		return 0
-	}
-	*x *= -1
-	return 1
-}
-func huffmanCoderCount1(bs *bitstream, h *huffCodeTableInfo, v int64, w int64, x int64, y int64) {
-	var (
-		signv uint64
-		signw uint64
-		signx uint64
-		signy uint64
-		code  uint64 = 0
-		p     int64
-		cbits int64 = 0
-	)
-	signv = uint64(absAndSign(&v))
-	signw = uint64(absAndSign(&w))
-	signx = uint64(absAndSign(&x))
-	signy = uint64(absAndSign(&y))
-	p = v + (w << 1) + (x << 2) + (y << 3)
-	bs.putBits(uint32(h.table[p]), uint(h.hLen[p]))
-	if v != 0 {
-		code = signv
-		cbits = 1
-	}
-	if w != 0 {
-		code = (code << 1) | signw
-		cbits++
-	}
-	if x != 0 {
-		code = (code << 1) | signx
-		cbits++
-	}
-	if y != 0 {
-		code = (code << 1) | signy
-		cbits++
-	}
-	bs.putBits(uint32(code), uint(cbits))
-}
-func huffmanCode(bs *bitstream, table_select int64, x int64, y int64) {
-	var (
-		cbits int64  = 0
-		xbits int64  = 0
-		code  uint64 = 0
-		ext   uint64 = 0
-		signx uint64
-		signy uint64
-		ylen  uint64
-		idx   uint64
-		h     *huffCodeTableInfo
-	)
-	signx = uint64(absAndSign(&x))
-	signy = uint64(absAndSign(&y))
-	h = &(huffmanCodeTable[table_select])
-	ylen = uint64(h.yLen)
-	if table_select > 15 {
-		var (
-			linbitsx uint64 = 0
-			linbitsy uint64 = 0
-			linbits  uint64 = uint64(h.linBits)
-		)
-		if x > 14 {
-			linbitsx = uint64(x - 15)
-			x = 15
-		}
-		if y > 14 {
-			linbitsy = uint64(y - 15)
-			y = 15
-		}
-		idx = (uint64(x) * ylen) + uint64(y)
-		code = uint64(h.table[idx])
-		cbits = int64(h.hLen[idx])
-		if x > 14 {
-			ext |= linbitsx
-			xbits += int64(linbits)
-		}
-		if x != 0 {
-			ext <<= 1
-			ext |= signx
-			xbits += 1
-		}
-		if y > 14 {
-			ext <<= linbits
-			ext |= linbitsy
-			xbits += int64(linbits)
-		}
-		if y != 0 {
-			ext <<= 1
-			ext |= signy
-			xbits += 1
-		}
-		bs.putBits(uint32(code), uint(cbits))
-		bs.putBits(uint32(ext), uint(xbits))
-	} else {
-		idx = (uint64(x) * ylen) + uint64(y)
-		code = uint64(h.table[idx])
-		cbits = int64(h.hLen[idx])
-		if x != 0 {
-			code <<= 1
-			code |= signx
-			cbits += 1
-		}
-		if y != 0 {
-			code <<= 1
-			code |= signy
-			cbits += 1
-		}
-		bs.putBits(uint32(code), uint(cbits))
 	}
 }

@@ -63,22 +63,30 @@ type MPEG struct {
 	Copyright          int64
 	Original           int64
 }
+
+// L3Loop is the iteration loop's state.
 type L3Loop struct {
-	// Magnitudes of the spectral values
-	Xr    []int32
-	Xrsq  [GRANULE_SIZE]int32
-	Xrabs [GRANULE_SIZE]int32
-	// Maximum of xrabs array
-	Xrmax int32
+	// The granule being quantized (granuleStats): xrAbs is its spectrum's
+	// magnitudes, sufMax[p] the largest magnitude of its lines 2p..575,
+	// bandMax and bandEn each scalefactor band's largest magnitude and
+	// energy (bandEn only when scfsi is worked out), Xrmax the largest
+	// magnitude.
+	xrAbs   [GRANULE_SIZE]uint32
+	sufMax  [GRANULE_SIZE/2 + 1]uint32
+	bandMax [scaleFactorBand_LMax]uint32
+	bandEn  [scaleFactorBand_LMax]int64
+	Xrmax   int32
+	// scratch holds the quantized values of the step searchStep tries while
+	// l3Encoding holds the best so far.
+	scratch [GRANULE_SIZE]int16
+	// prevStep is each channel's step in its previous granule, where
+	// searchStep starts.
+	prevStep [MAX_CHANNELS]int
 	// gr
 	EnTot  [2]int32
 	En     [2][21]int32
 	Xm     [2][21]int32
 	Xrmaxl [2]int32
-	// 2**(-x/4) for x = -127..0
-	StepTable [128]float64
-	// 2**(-x/4) for x = -127..0
-	StepTableI [128]int32
 }
 type GranuleInfo struct {
 	Part2_3Length         uint64
@@ -116,9 +124,11 @@ type PsyRatio struct {
 type PsyXMin struct {
 	L [MAX_GRANULES][MAX_CHANNELS][21]float64
 }
+
+// ScaleFactor holds the long-block scalefactors (all 0: shine has no
+// psychoacoustic model; synthcast dropped the unused short-block ones).
 type ScaleFactor struct {
 	L [2][2][22]int32
-	S [2][2][13][3]int32
 }
 type Encoder struct {
 	Wave             Wave
@@ -127,11 +137,14 @@ type Encoder struct {
 	sideInfo         SideInfo
 	sideInfoLen      int64
 	meanBits         int64
-	ratio            PsyRatio
 	scaleFactor      ScaleFactor
 	buffer           [2]*int16
 	PerceptualEnergy [2][2]float64
-	l3Encoding       [2][2][GRANULE_SIZE]int64
+	// l3Encoding is the quantized spectrum's magnitudes (at most
+	// maxQuant); the signs are mdctFrequency's.
+	//
+	// synthcast: int64 with signs upstream (18 KiB; now 4.5 KiB).
+	l3Encoding [2][2][GRANULE_SIZE]int16
 	// fe is the analysis front end (filterbank and MDCT, l3subband.go and
 	// l3mdct.go); it fills mdctFrequency, which the loop reads.
 	fe               frontEnd
