@@ -53,9 +53,11 @@ func (enc *Encoder) mdctInitialize() {
 // mdctSub runs the front end over one frame: 18 filterbank calls per
 // granule and channel, then the MDCT of each subband over this granule and
 // the one before, alias reduction, and the spectrum into mdctFrequency.
-func (enc *Encoder) mdctSub(stride int64) {
+func (enc *Encoder) mdctSub(pcm []int16) {
 	granules := int(enc.Mpeg.GranulesPerFrame)
-	for ch := int(enc.Wave.Channels) - 1; ch >= 0; ch-- {
+	channels := int(enc.Wave.Channels)
+	for ch := channels - 1; ch >= 0; ch-- {
+		pos := ch // the channel's next sample in pcm
 		sub := (*[36][32]float32)(&enc.fe.sub[ch])
 		for gr := range granules {
 			// The new granule goes in the slot the one before last used;
@@ -64,8 +66,9 @@ func (enc *Encoder) mdctSub(stride int64) {
 			slot := 1 - enc.fe.last[ch]
 			cur := sub[18*slot : 18*slot+18]
 			for k := 0; k < 18; k += 2 {
-				enc.windowFilterSubband(&enc.buffer[ch], &cur[k], ch, stride, 0)
-				enc.windowFilterSubband(&enc.buffer[ch], &cur[k+1], ch, stride, 1)
+				enc.windowFilterSubband(pcm[pos:], &cur[k], ch, channels, 0)
+				enc.windowFilterSubband(pcm[pos+32*channels:], &cur[k+1], ch, channels, 1)
+				pos += 64 * channels
 			}
 			var out [18][32]float32
 			mdct(sub, &out, 1-slot)

@@ -2,7 +2,6 @@ package mp3
 
 import (
 	"math"
-	"unsafe"
 )
 
 // frontEnd is the analysis front end's state: the polyphase filterbank's
@@ -70,23 +69,22 @@ func (enc *Encoder) subbandInitialize() {
 	enc.fe.off = [MAX_CHANNELS]int{}
 }
 
-// windowFilterSubband reads the next 32 samples of channel ch (every
-// stride-th int16 from *buffer, which it advances), and writes their 32
-// subband samples to s, negated in the odd subbands if odd is 1.
-func (enc *Encoder) windowFilterSubband(buffer **int16, s *[32]float32, ch int, stride int64, odd int) {
+// windowFilterSubband reads 32 samples of channel ch, every stride-th of
+// pcm from its first, and writes their 32 subband samples to s, negated in
+// the odd subbands if odd is 1.
+func (enc *Encoder) windowFilterSubband(pcm []int16, s *[32]float32, ch, stride, odd int) {
 	x := &enc.fe.x[ch]
 	off := enc.fe.off[ch]
-	ptr := *buffer
-	for i := 31; i >= 0; i-- {
-		v := float32(*ptr)
-		x[off+i] = v
-		x[off+i+HAN_SIZE] = v
-		ptr = (*int16)(unsafe.Add(unsafe.Pointer(ptr), unsafe.Sizeof(int16(0))*uintptr(stride)))
+	w := (*[HAN_SIZE + 32]float32)(x[off:]) // off ≤ 480
+	pcm = pcm[:31*stride+1]
+	for i := range 32 {
+		v := float32(pcm[i*stride])
+		w[31-i] = v
+		x[off+31-i+HAN_SIZE] = v
 	}
-	*buffer = ptr
 
 	var y [64]float32
-	window64((*[HAN_SIZE]float32)(x[off:off+HAN_SIZE]), &fbWindow, &y)
+	window64((*[HAN_SIZE]float32)(w[:HAN_SIZE]), &fbWindow, &y)
 	enc.fe.off[ch] = (off + HAN_SIZE - 32) & (HAN_SIZE - 1)
 
 	filterMatrix(&y, s, odd)

@@ -1,9 +1,9 @@
 package mp3
 
 import (
-	"encoding/binary"
+	"errors"
+	"fmt"
 	"io"
-	"unsafe"
 )
 
 const SHINE_MAX_SAMPLES = 1152
@@ -151,7 +151,15 @@ func NewEncoder(sampleRate, channels int) *Encoder {
 	}
 	return enc
 }
-func (enc *Encoder) encodeBufferInternal(stride int) ([]uint8, int) {
+
+// encodeFrame encodes one frame of interleaved PCM (samplesPerPass samples
+// per channel) and returns the bitstream buffer and how many bytes of it
+// the frame filled.
+//
+// synthcast: upstream kept a pointer per channel into the caller's PCM and
+// left it one past the frame; the front end now reads the frame through
+// the slice, and nothing of it is kept.
+func (enc *Encoder) encodeFrame(pcm []int16) ([]uint8, int) {
 	if enc.Mpeg.FracSlotsPerFrame != 0 {
 		if enc.Mpeg.Slot_lag <= (enc.Mpeg.FracSlotsPerFrame - 1.0) {
 			enc.Mpeg.Padding = 1
@@ -162,7 +170,7 @@ func (enc *Encoder) encodeBufferInternal(stride int) ([]uint8, int) {
 	}
 	enc.Mpeg.BitsPerFrame = (enc.Mpeg.WholeSlotsPerFrame + enc.Mpeg.Padding) * 8
 	enc.meanBits = (enc.Mpeg.BitsPerFrame - enc.sideInfoLen) / enc.Mpeg.GranulesPerFrame
-	enc.mdctSub(int64(stride))
+	enc.mdctSub(pcm)
 	enc.iterationLoop()
 	enc.formatBitstream()
 	written := enc.bitstream.dataPosition
@@ -170,30 +178,25 @@ func (enc *Encoder) encodeBufferInternal(stride int) ([]uint8, int) {
 	return enc.bitstream.data, written
 }
 
-func (enc *Encoder) encodeBufferInterleaved(data *int16) ([]uint8, int) {
-	enc.buffer[0] = data
-	if enc.Wave.Channels == 2 {
-		enc.buffer[1] = (*int16)(unsafe.Add(unsafe.Pointer(data), unsafe.Sizeof(int16(0))*1))
-	}
-	return enc.encodeBufferInternal(int(enc.Wave.Channels))
-}
+// ErrPartialFrame: Write was given PCM that is not a whole number of frames.
+var ErrPartialFrame = errors.New("mp3: PCM is not a whole number of frames")
 
+// Write encodes data, interleaved 16-bit PCM of a whole number of frames
+// (samplesPerPass samples per channel each), and writes the frames to out.
+// A data of any other length is refused with ErrPartialFrame, and nothing
+// is encoded.
+//
+// synthcast: upstream stepped two frames' worth of samples per pass
+// whatever the channel count (a mono stream lost every other frame) and
+// read a trailing partial frame past the end of data.
 func (enc *Encoder) Write(out io.Writer, data []int16) error {
-	samples_per_pass := int(enc.samplesPerPass())
-
-	samplesRead := len(data)
-	for i := 0; i < samplesRead; i += samples_per_pass * 2 {
-		end := i + samples_per_pass
-		if end > samplesRead {
-			end = samplesRead
-		}
-
-		chunk := data[i:end]
-
-		// Encode and write the chunk to the output file.
-		data, written := enc.encodeBufferInterleaved(&chunk[0])
-		err := binary.Write(out, binary.LittleEndian, data[:written])
-		if err != nil {
+	n := int(enc.samplesPerPass() * enc.Wave.Channels)
+	if len(data)%n != 0 {
+		return fmt.Errorf("%w: %d samples, frames of %d", ErrPartialFrame, len(data), n)
+	}
+	for i := 0; i < len(data); i += n {
+		b, written := enc.encodeFrame(data[i : i+n])
+		if _, err := out.Write(b[:written]); err != nil {
 			return err
 		}
 	}

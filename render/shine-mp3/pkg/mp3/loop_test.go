@@ -2,6 +2,7 @@ package mp3
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -652,4 +653,26 @@ func decodeMainData(t *testing.T, stream []byte, e *Encoder) [][2][2][GRANULE_SI
 		stream = stream[flen:]
 	}
 	return out
+}
+
+// TestWriteWholeFrames: Write encodes every frame of a run of them, mono or
+// stereo, and refuses a partial one without encoding anything.
+func TestWriteWholeFrames(t *testing.T) {
+	for _, channels := range []int{1, 2} {
+		enc := NewEncoder(44100, channels)
+		n := int(enc.samplesPerPass()) * channels
+		var out bytes.Buffer
+		if err := enc.Write(&out, make([]int16, 3*n)); err != nil {
+			t.Fatal(err)
+		}
+		// Each frame starts with a sync word; the last frame's tail may
+		// still be in the bit writer's cache, but its head is out.
+		if got := bytes.Count(out.Bytes(), []byte{0xff, 0xfb}); got != 3 {
+			t.Errorf("%d channel(s): %d frame headers in 3 frames' output", channels, got)
+		}
+		out.Reset()
+		if err := enc.Write(&out, make([]int16, n+1)); !errors.Is(err, ErrPartialFrame) || out.Len() != 0 {
+			t.Errorf("%d channel(s): Write of a frame and a sample = %v, %d bytes; want ErrPartialFrame, none", channels, err, out.Len())
+		}
+	}
 }

@@ -138,7 +138,6 @@ type Encoder struct {
 	sideInfoLen      int64
 	meanBits         int64
 	scaleFactor      ScaleFactor
-	buffer           [2]*int16
 	PerceptualEnergy [2][2]float64
 	// l3Encoding is the quantized spectrum's magnitudes (at most
 	// maxQuant); the signs are mdctFrequency's.
