@@ -5,8 +5,13 @@ const (
 	// Minimum size of the buffer in bytes
 	MINIMUM = 4
 	// Maximum length of word written or read from bit stream
-	MAX_LENGTH  = 32
-	BUFFER_SIZE = 4096
+	MAX_LENGTH = 32
+	// BUFFER_SIZE is the bit writer's first buffer: one frame of the
+	// largest format (320 kbit/s at 32 kHz, 1441 bytes) and a word.
+	//
+	// synthcast: 2048, not 4096; every Encoder holds one, and it never
+	// grows (putBits would grow it by half).
+	BUFFER_SIZE = 2048
 )
 
 type bitstream struct {
