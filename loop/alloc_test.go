@@ -11,7 +11,7 @@ import (
 
 // TestWheelSteadyStateAllocs: an Advance that fires periodic timers, which
 // reschedule themselves, while connection timeouts are pushed back and
-// cancelled, allocates nothing.
+// cancelled, and the Until after it, allocate nothing.
 func TestWheelSteadyStateAllocs(t *testing.T) {
 	const (
 		period  = 500 * time.Millisecond
@@ -37,6 +37,7 @@ func TestWheelSteadyStateAllocs(t *testing.T) {
 	allocs := testing.AllocsPerRun(1000, func() {
 		now = now.Add(DefaultResolution)
 		w.Advance(now, fire)
+		_ = w.Until(now, 100*time.Millisecond) // how long the owner may sleep
 		c := &timeouts[i%conns]
 		w.Schedule(c, now.Add(60*time.Second)) // a request arrived: push back
 		if i%7 == 0 {
@@ -46,7 +47,7 @@ func TestWheelSteadyStateAllocs(t *testing.T) {
 		i++
 	})
 	if allocs != 0 {
-		t.Errorf("steady-state Advance+Schedule+Cancel: %v allocs/run; want 0", allocs)
+		t.Errorf("steady-state Advance+Until+Schedule+Cancel: %v allocs/run; want 0", allocs)
 	}
 	if fired < 1000*streams/50 {
 		t.Errorf("fired %d timers in 1001 Advances; want about %d", fired, 1001*streams/50)

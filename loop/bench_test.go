@@ -109,6 +109,33 @@ func BenchmarkWheelAdvance(b *testing.B) {
 	}
 }
 
+// BenchmarkWheelUntil asks, after each Advance, how long the owner may
+// sleep (at most 100 ms, ten slots): what a housekeeping loop that wakes
+// only when a timer is due pays per wake-up.
+func BenchmarkWheelUntil(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprintf("periodic/n=%d", n), func(b *testing.B) {
+			const period = 500 * time.Millisecond
+			w := NewWheel(t0, 0, 0)
+			now := t0
+			timers := make([]Timer, n)
+			for i := range timers {
+				w.Schedule(&timers[i], w.Spread(now, period, uint64(i)))
+			}
+			fire := func(t *Timer) { w.Schedule(t, NextPeriod(t.Deadline(), now, period)) }
+			b.ReportAllocs()
+			var slept time.Duration
+			for b.Loop() {
+				d := w.Until(now, 100*time.Millisecond)
+				slept += d
+				now = now.Add(max(d, DefaultResolution))
+				w.Advance(now, fire)
+			}
+			b.ReportMetric(float64(slept)/float64(b.N)/1e6, "ms-slept/op")
+		})
+	}
+}
+
 // BenchmarkPoolSubmit submits b.N jobs from one goroutine (retrying when the
 // queue is full) and waits for them all to run: Submit plus hand-off
 // throughput. Beside it, a goroutine per job, the alternative.

@@ -16,7 +16,9 @@
 // Time is a parameter. The Wheel never reads the clock: Advance(now, due)
 // fires every timer whose deadline is not after now, so tests drive it with
 // synthetic time, and a process stopped for minutes costs one sweep of the
-// slots, not one step per missed tick.
+// slots, not one step per missed tick. Until(now, limit) tells an owner that
+// sleeps between Advances how long it may: to the next deadline, at most
+// limit.
 //
 // Periodic work (a stream rendered every tick) reschedules its timer from the
 // Advance callback with NextPeriod, which keeps the phase and skips missed

@@ -284,6 +284,50 @@ func (w *Wheel) Advance(now time.Time, due func(*Timer)) {
 	}
 }
 
+// Until returns how long after now the owner may wait before its next
+// Advance has a timer to fire, at most limit: zero if a timer is due at now
+// already, the time to the earliest deadline if one falls within limit of
+// now, else limit. An owner that sleeps between Advances uses it to wake for
+// the next deadline instead of every Resolution.
+//
+// It sees only the timers scheduled when it is called: a timer scheduled
+// afterwards with a deadline before now+Until is not waited for, and fires
+// at the first Advance after it. So an owner whose timers are always
+// scheduled at least some horizon ahead passes a limit within that horizon,
+// or calls Until again after each Schedule.
+//
+// Cost: one step per slot from the current one to now+limit (at most Slots)
+// plus one per timer filed there; it allocates nothing. Not from the Advance
+// callback.
+func (w *Wheel) Until(now time.Time, limit time.Duration) time.Duration {
+	if limit <= 0 {
+		return 0
+	}
+	if w.n == 0 {
+		return limit
+	}
+	d := w.since(now)
+	end := d + int64(limit)
+	if end < d { // overflow near the end of the range
+		end = math.MaxInt64
+	}
+	best := end
+	// A timer due before end is filed at a tick in [cur, tickOf(end)]: visit
+	// those slots (each once, if that is more than a revolution) and take the
+	// least deadline met. best starts at end, so a timer met there that is
+	// due later (one of a later revolution) changes nothing.
+	to := min(w.tickOf(end), w.cur+w.mask)
+	for tick := w.cur; tick <= to; tick++ {
+		for t := w.slots[tick&w.mask]; t != nil; t = t.next {
+			best = min(best, t.when)
+		}
+	}
+	if best <= d {
+		return 0
+	}
+	return time.Duration(best - d)
+}
+
 // endFiring ends an Advance's callbacks. If a callback panicked, the timers
 // still on the firing list go back to the current slot, due at the next
 // Advance.

@@ -197,6 +197,18 @@ func (h *wheelModel) check() {
 	if got := h.w.Len(); got != n {
 		h.tb.Fatalf("Len() = %d; want %d", got, n)
 	}
+	// Until agrees with the earliest deadline, for limits within and past
+	// a revolution.
+	limit := time.Duration(h.intn(int(3*h.rev))) + 1
+	want := limit
+	for i := range h.m {
+		if h.m[i].scheduled {
+			want = min(want, max(h.m[i].at.Sub(h.now), 0))
+		}
+	}
+	if got := h.w.Until(h.now, limit); got != want {
+		h.tb.Fatalf("Until(now, %v) = %v; want %v", limit, got, want)
+	}
 }
 
 func (h *wheelModel) step() {

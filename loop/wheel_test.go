@@ -1,6 +1,8 @@
 package loop
 
 import (
+	"math"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -474,5 +476,61 @@ func TestTimerDeadline(t *testing.T) {
 	})
 	if !a.Deadline().Equal(at) {
 		t.Errorf("after firing Deadline() = %v; want %v", a.Deadline(), at)
+	}
+}
+
+// TestUntil checks Until against the earliest deadline found by brute
+// force, for random timer sets, times and limits, within one revolution and
+// past it.
+func TestUntil(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 300 {
+		w := NewWheel(t0, ms(10), 16) // 160 ms a revolution: limits cross it
+		now := t0.Add(time.Duration(rng.Int64N(int64(time.Second))))
+		w.Advance(now, func(*Timer) {})
+		timers := make([]Timer, rng.IntN(6))
+		for i := range timers {
+			// Deadlines from 50 ms before now (due at once) to 2 s after.
+			w.Schedule(&timers[i], now.Add(time.Duration(rng.Int64N(int64(2050*time.Millisecond)))-ms(50)))
+		}
+		at := now.Add(time.Duration(rng.Int64N(int64(ms(30)))))
+		limit := time.Duration(rng.Int64N(int64(time.Second))) + 1
+		want := limit
+		for i := range timers {
+			want = min(want, max(timers[i].Deadline().Sub(at), 0))
+		}
+		if got := w.Until(at, limit); got != want {
+			t.Fatalf("round %d: Until(now+%v, %v) = %v; want %v (%d timers)", round, at.Sub(now), limit, got, want, len(timers))
+		}
+	}
+}
+
+func TestUntilEdges(t *testing.T) {
+	w := NewWheel(t0, ms(10), 64)
+	if got := w.Until(t0, ms(100)); got != ms(100) {
+		t.Errorf("empty wheel: Until(t0, 100ms) = %v; want 100ms", got)
+	}
+	if got := w.Until(t0, 0); got != 0 {
+		t.Errorf("Until(t0, 0) = %v; want 0", got)
+	}
+	var a, b Timer
+	w.Schedule(&a, t0.Add(ms(35)))
+	w.Schedule(&b, t0.Add(time.Hour))
+	for _, tc := range []struct{ at, limit, want time.Duration }{
+		{0, ms(100), ms(35)},
+		{ms(30), ms(100), ms(5)},
+		{ms(35), ms(100), 0},       // due now
+		{ms(50), ms(100), 0},       // overdue
+		{0, ms(20), ms(20)},        // beyond the limit
+		{0, ms(35), ms(35)},        // exactly at the limit
+		{0, math.MaxInt64, ms(35)}, // no overflow
+	} {
+		if got := w.Until(t0.Add(tc.at), tc.limit); got != tc.want {
+			t.Errorf("Until(t0+%v, %v) = %v; want %v", tc.at, tc.limit, got, tc.want)
+		}
+	}
+	w.Cancel(&a)
+	if got := w.Until(t0, ms(100)); got != ms(100) {
+		t.Errorf("after Cancel: Until(t0, 100ms) = %v; want 100ms (the other timer is an hour away)", got)
 	}
 }
