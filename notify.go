@@ -30,8 +30,9 @@ const (
 	// a second. A short watchdog checks more often (see checkEvery).
 	maxCheckEvery = time.Second
 
-	// minCheckEvery is the shortest: the wheel itself advances every 10 ms,
-	// so looking more often tells nothing new.
+	// minCheckEvery is the shortest: the wheel itself advances when a stream
+	// timer is due and at least every 100 ms, so looking more often tells
+	// little new.
 	minCheckEvery = 10 * time.Millisecond
 
 	// stallAfterNoWatchdog is how long the wheel may stand still before

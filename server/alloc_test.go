@@ -3,10 +3,12 @@
 package server
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/synthcast/synthcast/httpparse"
+	"github.com/synthcast/synthcast/store"
 )
 
 func TestAppendJSONResponseAllocs(t *testing.T) {
@@ -54,4 +56,21 @@ func TestMetricsAllocs(t *testing.T) {
 	}); n != 0 {
 		t.Errorf("counting allocates %v times; want 0", n)
 	}
+}
+
+// Delivering a batch to a loop's listeners allocates nothing in steady state.
+func TestDeliverAllocs(t *testing.T) {
+	h := testHub(t, store.NewMemory(), newClock(), time.Minute)
+	st := mustCreate(t, h)
+	set, _ := testLoopSet(st, 100)
+	b := testBatch(8000)
+	run := func() {
+		b.refs.Add(1)
+		_ = deliverTask{h: h, set: set, b: b}.Run(context.Background())
+	}
+	run()
+	if n := testing.AllocsPerRun(100, run); n != 0 {
+		t.Errorf("a delivery to 100 listeners allocates %v times; want 0", n)
+	}
+	b.release()
 }

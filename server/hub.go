@@ -357,6 +357,31 @@ func (h *hub) advance(now time.Time) {
 	}
 }
 
+// untilDue is how long the housekeeping may sleep after an advance at now:
+// until the end of the wheelResolution interval (of unix time) in which the
+// next stream timer falls due, at most limit and at least minSleep. Timers
+// due in one interval fire in one advance, so streams whose ticks fall
+// within 10 ms of each other are handed to the workers, and their frames to
+// the event loops, together: one wake-up of each instead of one per stream
+// (waking at each deadline exactly measured about 3% more CPU at 1,000
+// listeners on 10 streams). A timer fires at most one resolution late, as
+// when the wheel was advanced every resolution. Any goroutine.
+func (h *hub) untilDue(now time.Time, limit time.Duration) time.Duration {
+	h.wheelMu.Lock()
+	d := h.wheel.Until(now, limit)
+	h.wheelMu.Unlock()
+	if d < limit {
+		end := now.Add(d).Truncate(wheelResolution).Add(wheelResolution)
+		d = min(end.Sub(now), limit)
+	}
+	return max(d, minSleep)
+}
+
+// minSleep is the least the housekeeping sleeps: a timer due at once (one
+// scheduled during the advance with a deadline already past) fires a
+// millisecond later rather than in a busy loop.
+const minSleep = time.Millisecond
+
 // fire collects one due stream timer. Called with wheelMu held.
 func (h *hub) fire(t *loop.Timer) {
 	st := t.Value.(*Stream)

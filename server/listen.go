@@ -77,6 +77,7 @@ func (s *transport) handleStream(c *conn, out []byte, flags respFlags) ([]byte, 
 	if c.closed {
 		return nil, false
 	}
+	l.drained = gc.OutboundBuffered() == 0
 	c.views, c.refs = views[:0], refs[:0]
 	return out, false
 }

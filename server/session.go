@@ -6,9 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
-	"golang.org/x/sys/unix"
 
 	"github.com/synthcast/synthcast/loop"
 	"github.com/synthcast/synthcast/render"
@@ -161,106 +159,4 @@ func (b *batch) release() {
 	bytebufferpool.Put(b.buf)
 	b.buf = nil
 	batchPool.Put(b)
-}
-
-// deliverTask writes one batch to a stream's listeners on one event loop.
-// It runs on that loop (gnet's EventLoop.Execute).
-type deliverTask struct {
-	h   *hub
-	set *loopSet
-	b   *batch
-}
-
-func (t deliverTask) Run(context.Context) error {
-	h, set, b := t.h, t.set, t.b
-	defer b.release()
-	sent := 0
-	var title *icyBlock // loaded once a metadata listener needs it
-	if set.icy > 0 {
-		title = set.st.title.Load()
-	}
-	bound := h.listenerBound()
-	// Writing may close a connection (and detach it) synchronously, so walk
-	// a copy of the list.
-	set.scratch = append(set.scratch[:0], set.list...)
-	for _, l := range set.scratch {
-		if l.closed || b.seq < l.from {
-			continue
-		}
-		queued := h.queued(l.gc, len(b.buf.B))
-		h.queuedTotal.Add(int64(queued - l.queued))
-		l.queued = queued
-		if queued+len(b.buf.B) > bound {
-			reason := dropQueue
-			if queued+len(b.buf.B) <= h.cfg.QueueBytes {
-				reason = dropMemory
-			}
-			h.drop(l, reason, queued, bound)
-			continue
-		}
-		if l.icy.on {
-			set.views = l.icy.appendViews(set.views[:0], b.buf.B, title)
-			_, _ = l.gc.Writev(set.views)
-			clear(set.views)
-		} else {
-			_, _ = l.gc.Write(b.buf.B)
-		}
-		sent++
-	}
-	h.m.sentBytes.Add(sent * len(b.buf.B))
-	h.m.sentFrames.Add(sent * len(b.ends))
-	clear(set.scratch)
-	set.scratch = set.scratch[:0]
-	return nil
-}
-
-// listenerBound is the queued bytes a listener may have now: QueueBytes
-// while all listeners' queues together are within MaxQueuedBytes, less in
-// proportion past it (never under minListenerBound), so the listeners
-// furthest behind pass it, and are dropped, first. Any goroutine.
-func (h *hub) listenerBound() int {
-	total := h.queuedTotal.Load()
-	if total <= h.cfg.MaxQueuedBytes {
-		return h.cfg.QueueBytes
-	}
-	return max(int(int64(h.cfg.QueueBytes)*h.cfg.MaxQueuedBytes/total), minListenerBound)
-}
-
-// minListenerBound is the least a listener may queue when memory is short:
-// a quarter second of 320 kbit/s, so one tick's delivery always fits.
-const minListenerBound = 16 << 10
-
-// drop disconnects a listener that fell too far behind: with a reset
-// (SO_LINGER 0), so the kernel discards its queue at once instead of
-// draining stale audio to it, and its memory is freed now. Its loop only.
-func (h *hub) drop(l *listener, reason, queued, bound int) {
-	l.closed = true
-	h.m.dropped[reason].Inc()
-	h.log.Info("dropping a slow listener", "id", l.st.id, "reason", dropNames[reason], "queued", queued, "bound", bound)
-	_ = l.gc.SetLinger(0)
-	_ = l.gc.Close()
-}
-
-// queued is how many bytes gc holds unsent, as far as the bound on queued
-// bytes needs to know before n more are written: gnet's buffer plus the
-// kernel's send queue. While gnet's buffer is empty the kernel's queue is
-// within its SO_SNDBUF (the kernel allows twice the value set), and when that
-// cannot reach the bound the ioctl is skipped: one syscall fewer per
-// listener and tick (38,000 a second at 19,000 listeners).
-func (h *hub) queued(gc gnet.Conn, n int) int {
-	ob := gc.OutboundBuffered()
-	if ob == 0 && 2*h.sndbuf+n <= h.cfg.QueueBytes {
-		return 0
-	}
-	return ob + kernelQueued(gc)
-}
-
-// kernelQueued is the number of bytes in gc's kernel send queue not yet
-// acknowledged by the peer (SIOCOUTQ), or 0 if it cannot be read.
-func kernelQueued(gc interface{ Fd() int }) int {
-	n, err := unix.IoctlGetInt(gc.Fd(), unix.SIOCOUTQ)
-	if err != nil {
-		return 0
-	}
-	return n
 }

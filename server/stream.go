@@ -146,6 +146,10 @@ type listener struct {
 	idx    int    // position in set.list
 	from   uint64 // first batch sequence number to deliver (earlier ones were in the burst)
 	closed bool   // dropped or detached: write nothing more
+	// drained: gnet holds none of its bytes (its buffer was seen empty and
+	// nothing was written through gnet since), so a delivery may go straight
+	// to the socket. False (unknown) until the burst is written.
+	drained bool
 }
 
 // attach adds l to st and appends the burst to views: the frames from the
