@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,24 @@ func TestParseConfigRedis(t *testing.T) {
 	}
 	if got := redactURL("redis://:secret@127.0.0.1:6379/0"); strings.Contains(got, "secret") {
 		t.Errorf("redactURL kept the password: %q", got)
+	}
+}
+
+// setProcs gives the runtime a processor for every event loop and every
+// render worker, resolving zero to one per CPU as the runtime counts them.
+func TestSetProcs(t *testing.T) {
+	cpus := startProcs
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, tc := range []struct{ loops, workers, wantLoops, wantWorkers int }{
+		{0, 0, cpus, cpus},
+		{0, 3, cpus, 3},
+		{5, 0, 5, cpus},
+		{1, 1, 1, 1},
+	} {
+		l, w := setProcs(tc.loops, tc.workers)
+		if l != tc.wantLoops || w != tc.wantWorkers || runtime.GOMAXPROCS(0) != l+w {
+			t.Errorf("setProcs(%d, %d) = %d, %d with GOMAXPROCS %d; want %d, %d with %d",
+				tc.loops, tc.workers, l, w, runtime.GOMAXPROCS(0), tc.wantLoops, tc.wantWorkers, tc.wantLoops+tc.wantWorkers)
+		}
 	}
 }
