@@ -257,6 +257,7 @@ func (r *refFrontEnd) frame(pcm []int16, channels, granules int, xr *[2][2][GRAN
 func TestFrontEndMatchesReference(t *testing.T) {
 	for _, c := range []struct{ rate, channels int }{{44100, 2}, {44100, 1}, {22050, 2}, {16000, 1}} {
 		enc := NewEncoder(c.rate, c.channels)
+		enc.attach() // keeps its frameState, to read mdctFrequency
 		granules := int(enc.Mpeg.GranulesPerFrame)
 		var ref refFrontEnd
 		r := rand.New(rand.NewPCG(5, uint64(c.rate)))

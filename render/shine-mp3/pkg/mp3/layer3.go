@@ -170,6 +170,9 @@ func (enc *Encoder) encodeFrame(pcm []int16) ([]uint8, int) {
 	}
 	enc.Mpeg.BitsPerFrame = (enc.Mpeg.WholeSlotsPerFrame + enc.Mpeg.Padding) * 8
 	enc.meanBits = (enc.Mpeg.BitsPerFrame - enc.sideInfoLen) / enc.Mpeg.GranulesPerFrame
+	if enc.attach() {
+		defer enc.release()
+	}
 	enc.mdctSub(pcm)
 	enc.iterationLoop()
 	enc.formatBitstream()

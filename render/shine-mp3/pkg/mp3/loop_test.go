@@ -207,6 +207,7 @@ func newTestEncoder(rate, channels, bitrate int) *Encoder {
 	m.FracSlotsPerFrame = float64(n%rate) / float64(rate)
 	m.Slot_lag = -m.FracSlotsPerFrame
 	m.Padding = 0
+	e.attach() // its own frameState, kept for the tests to look at
 	return e
 }
 
@@ -673,6 +674,43 @@ func TestWriteWholeFrames(t *testing.T) {
 		out.Reset()
 		if err := enc.Write(&out, make([]int16, n+1)); !errors.Is(err, ErrPartialFrame) || out.Len() != 0 {
 			t.Errorf("%d channel(s): Write of a frame and a sample = %v, %d bytes; want ErrPartialFrame, none", channels, err, out.Len())
+		}
+	}
+}
+
+// TestFrameStatePooled: Encoders that borrow their frame's working memory
+// from framePool, two of them taking turns (so each gets what the other
+// left), write the same bytes as Encoders that keep their own, and hold
+// none between frames: nothing in a frameState carries from one frame to
+// the next.
+func TestFrameStatePooled(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var kept, pooled [2]*Encoder
+	var outKept, outPooled [2]bytes.Buffer
+	for i := range 2 {
+		kept[i], pooled[i] = NewEncoder(44100, 2), NewEncoder(44100, 2)
+		kept[i].attach()
+	}
+	pcm := make([]int16, 2*1152)
+	for frame := range 30 {
+		for i := range 2 {
+			for j := range pcm {
+				pcm[j] = int16(r.IntN(1<<(6+frame%10)) - 1<<(5+frame%10))
+			}
+			if err := kept[i].Write(&outKept[i], pcm); err != nil {
+				t.Fatal(err)
+			}
+			if err := pooled[i].Write(&outPooled[i], pcm); err != nil {
+				t.Fatal(err)
+			}
+			if pooled[i].frameState != nil || pooled[i].l3loop.loopScratch != nil {
+				t.Fatalf("frame %d: a pooled Encoder still holds its frameState", frame)
+			}
+		}
+	}
+	for i := range 2 {
+		if !bytes.Equal(outKept[i].Bytes(), outPooled[i].Bytes()) {
+			t.Errorf("stream %d: pooled working memory changed the output", i)
 		}
 	}
 }

@@ -1,5 +1,7 @@
 package mp3
 
+import "sync"
+
 const (
 	PI          = 3.14159265358979
 	PI4         = 0.78539816339745
@@ -66,19 +68,14 @@ type MPEG struct {
 
 // L3Loop is the iteration loop's state.
 type L3Loop struct {
-	// The granule being quantized (granuleStats): xrAbs is its spectrum's
-	// magnitudes, sufMax[p] the largest magnitude of its lines 2p..575,
-	// bandMax and bandEn each scalefactor band's largest magnitude and
-	// energy (bandEn only when scfsi is worked out), Xrmax the largest
-	// magnitude.
-	xrAbs   [GRANULE_SIZE]uint32
-	sufMax  [GRANULE_SIZE/2 + 1]uint32
+	// The granule being quantized (granuleStats): loopScratch's xrAbs and
+	// sufMax (see there), bandMax and bandEn each scalefactor band's
+	// largest magnitude and energy (bandEn only when scfsi is worked out),
+	// Xrmax the largest magnitude.
+	*loopScratch
 	bandMax [scaleFactorBand_LMax]uint32
 	bandEn  [scaleFactorBand_LMax]int64
 	Xrmax   int32
-	// scratch holds the quantized values of the step searchStep tries while
-	// l3Encoding holds the best so far.
-	scratch [GRANULE_SIZE]int16
 	// prevStep is each channel's step in its previous granule, where
 	// searchStep starts.
 	prevStep [MAX_CHANNELS]int
@@ -139,16 +136,66 @@ type Encoder struct {
 	meanBits         int64
 	scaleFactor      ScaleFactor
 	PerceptualEnergy [2][2]float64
+	// fe is the analysis front end (filterbank and MDCT, l3subband.go and
+	// l3mdct.go); it fills mdctFrequency, which the loop reads.
+	fe frontEnd
+	// *frameState is the frame's working memory (mdctFrequency,
+	// l3Encoding), borrowed for each frame (encodeFrame).
+	*frameState
+	reservoirSize    int64
+	reservoirMaxSize int64
+	l3loop           L3Loop
+}
+
+// frameState is an Encoder's working memory for one frame: the spectrum
+// the front end hands the loop, the quantized values the loop hands the
+// writer, and the loop's scratch. Nothing in it outlives the frame, so an
+// Encoder borrows one from framePool for each frame (encodeFrame) rather
+// than holding its 18 KiB between frames.
+//
+// synthcast: upstream kept all of it in the Encoder.
+type frameState struct {
+	// mdctFrequency is the spectrum, [channel][granule][line], in the
+	// quantizer's fixed point.
+	mdctFrequency [2][2][GRANULE_SIZE]int32
 	// l3Encoding is the quantized spectrum's magnitudes (at most
 	// maxQuant); the signs are mdctFrequency's.
 	//
 	// synthcast: int64 with signs upstream (18 KiB; now 4.5 KiB).
 	l3Encoding [2][2][GRANULE_SIZE]int16
-	// fe is the analysis front end (filterbank and MDCT, l3subband.go and
-	// l3mdct.go); it fills mdctFrequency, which the loop reads.
-	fe               frontEnd
-	mdctFrequency    [2][2][GRANULE_SIZE]int32
-	reservoirSize    int64
-	reservoirMaxSize int64
-	l3loop           L3Loop
+	loop       loopScratch
+}
+
+// loopScratch is the loop's working memory for one granule.
+type loopScratch struct {
+	// xrAbs is the granule's spectrum's magnitudes, sufMax[p] the largest
+	// magnitude of its lines 2p..575.
+	xrAbs  [GRANULE_SIZE]uint32
+	sufMax [GRANULE_SIZE/2 + 1]uint32
+	// scratch holds the quantized values of the step searchStep tries while
+	// l3Encoding holds the best so far.
+	scratch [GRANULE_SIZE]int16
+}
+
+// framePool holds the frameStates of Encoders between frames: as many as
+// frames are being encoded at once, not one per Encoder.
+var framePool = sync.Pool{New: func() any { return new(frameState) }}
+
+// attach gives enc a frameState for a frame and reports whether it
+// borrowed one (release gives it back); an Encoder that has one already
+// (the tests keep theirs to look at) keeps it.
+func (enc *Encoder) attach() bool {
+	if enc.frameState != nil {
+		return false
+	}
+	enc.frameState = framePool.Get().(*frameState)
+	enc.l3loop.loopScratch = &enc.frameState.loop
+	return true
+}
+
+// release returns enc's frameState to framePool.
+func (enc *Encoder) release() {
+	fs := enc.frameState
+	enc.frameState, enc.l3loop.loopScratch = nil, nil
+	framePool.Put(fs)
 }
