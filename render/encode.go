@@ -160,6 +160,7 @@ type Encoder struct {
 	channels   int
 	bitrate    int
 	samples    int // per channel per frame
+	maxFrame   int // bytes in a padded frame
 
 	sink byteSink // collects what shine writes for one frame
 
@@ -187,13 +188,17 @@ func NewEncoder(sampleRate, channels, bitrateKbps int) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
+	maxFrame := f.whole + btoi(f.rem != 0)
 	e := &Encoder{
 		shine:      s,
 		sampleRate: sampleRate,
 		channels:   channels,
 		bitrate:    bitrateKbps,
 		samples:    f.samples,
-		sink:       byteSink{b: make([]byte, 0, 2*MaxFrameLen)},
+		maxFrame:   maxFrame,
+		// A frame, and the up to 3 bytes of the one before that the bit
+		// writer held back (see cache).
+		sink: byteSink{b: make([]byte, 0, maxFrame+4)},
 	}
 	bs := reflect.ValueOf(s).Elem().FieldByName("bitstream")
 	if bs.Kind() == reflect.Struct {
@@ -237,6 +242,11 @@ func sampleRateIndex(version, sampleRate int) int {
 // FrameSamples returns the samples per channel in one frame: 1152 at 32 kHz
 // and up, 576 below. EncodeFrame takes FrameSamples()·Channels() samples.
 func (e *Encoder) FrameSamples() int { return e.samples }
+
+// MaxFrameBytes returns the length in bytes of this format's longest
+// frame (a padded one): n frames from EncodeFrame never need more than n
+// times this.
+func (e *Encoder) MaxFrameBytes() int { return e.maxFrame }
 
 // SampleRate returns the sample rate in Hz.
 func (e *Encoder) SampleRate() int { return e.sampleRate }
@@ -309,4 +319,11 @@ type byteSink struct{ b []byte }
 func (s *byteSink) Write(p []byte) (int, error) {
 	s.b = append(s.b, p...)
 	return len(p), nil
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

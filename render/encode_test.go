@@ -100,13 +100,6 @@ func walkFrames(t *testing.T, stream []byte, rate, channels, bitrate int) int {
 	return frames
 }
 
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // TestEncoderGoldenHeader walks two streams frame by frame against the
 // annotated golden headers of encode_header_test.go.
 func TestEncoderGoldenHeader(t *testing.T) {
@@ -572,4 +565,24 @@ func mustEncoder(t testing.TB, rate, channels, bitrate int) *Encoder {
 		t.Fatal(err)
 	}
 	return e
+}
+
+// TestMaxFrameBytes: every frame EncodeFrame makes, in every supported
+// format, fits MaxFrameBytes, and the padded ones reach it.
+func TestMaxFrameBytes(t *testing.T) {
+	for _, f := range supportedFormats() {
+		e := mustEncoder(t, f.rate, f.channels, f.bitrate)
+		pcm := twoTonePCM(f.rate, f.channels, e.FrameSamples()*12)
+		longest := 0
+		for k := 0; k < 12; k++ {
+			out, err := e.EncodeFrame(nil, pcm[k*e.FrameSamples()*f.channels:(k+1)*e.FrameSamples()*f.channels])
+			if err != nil {
+				t.Fatal(err)
+			}
+			longest = max(longest, len(out))
+		}
+		if longest > e.MaxFrameBytes() || (longest < e.MaxFrameBytes() && f.rate == 44100) {
+			t.Errorf("%d Hz %d ch %d kbit/s: longest frame %d bytes; MaxFrameBytes %d", f.rate, f.channels, f.bitrate, longest, e.MaxFrameBytes())
+		}
+	}
 }

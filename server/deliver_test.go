@@ -206,7 +206,7 @@ func testLoopSet(st *Stream, n int) (*loopSet, []*countingConn) {
 
 // testBatch returns a batch of one frame of n bytes, sequence 1.
 func testBatch(n int) *batch {
-	b := newBatch(0)
+	b := newBatch(0, 0)
 	b.buf.B = append(b.buf.B[:0], make([]byte, n)...)
 	b.ends = append(b.ends, int32(n))
 	b.seq = 1

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,7 +35,6 @@ type session struct {
 	// Job-owned render state, created by the first job (never on a loop).
 	synth    *render.Synth
 	enc      *render.Encoder
-	pcm      []int16
 	produced int64 // frames rendered (or skipped) since start
 	failed   bool  // the encoder could not be made: the session renders nothing
 
@@ -85,7 +85,6 @@ func (se *session) Run() {
 		}
 		se.enc = enc
 		se.synth = render.NewSynthAt(p, se.base)
-		se.pcm = make([]int16, enc.FrameSamples()*p.Channels)
 	}
 	lead := h.cfg.Prebuffer + h.cfg.Tick
 	elapsed := se.elapsed(h.now())
@@ -100,14 +99,30 @@ func (se *session) Run() {
 		h.m.ticksSkipped.Inc()
 	}
 	first := se.produced == 0
-	b := newBatch(se.produced)
+	// A frame's PCM is scratch of the job, not the session: borrowed from
+	// the pool for the job, so a stream at rest holds none.
+	scratch := pcmPool.Get().(*[pcmScratch]int16)
+	defer pcmPool.Put(scratch)
+	pcm := scratch[:se.frameSamples*se.enc.Channels()]
+	// A batch holds at most a tick's frames (a joiner's first, fewer, so
+	// its first byte need not wait for the whole burst), and its buffer is
+	// sized once for them: appended to frame by frame it would grow by
+	// copies, and a burst's large buffer, pooled, would come back for a
+	// tick's frames, its spare capacity kept in the ring while they play.
+	tickFrames := max(framesDue(h.cfg.Tick, 0, 0, se.rate, se.frameSamples), firstPublishFrames)
+	limit := tickFrames
+	if first {
+		limit = firstPublishFrames
+	}
+	maxFrame := se.enc.MaxFrameBytes()
+	b := newBatch(se.produced, int(min(due, limit))*maxFrame)
 	for i := int64(0); i < due; i++ {
 		if se.Cancelled() {
 			break
 		}
-		se.synth.Render(se.pcm, st.params.Load())
+		se.synth.Render(pcm, st.params.Load())
 		t0 := time.Now() // real time: this measures the encoder, not the stream's clock
-		out, err := se.enc.EncodeFrame(b.buf.B, se.pcm)
+		out, err := se.enc.EncodeFrame(b.buf.B, pcm)
 		h.m.encodeTime.Update(time.Since(t0).Seconds())
 		if err != nil {
 			h.log.Error("encoding a frame", "id", st.id, "err", err)
@@ -116,9 +131,10 @@ func (se *session) Run() {
 		b.buf.B = out
 		b.ends = append(b.ends, int32(len(out)))
 		se.produced++
-		if first && len(b.ends) == firstPublishFrames && i+1 < due {
+		if int64(len(b.ends)) == limit && i+1 < due {
 			st.publish(se, b)
-			b = newBatch(se.produced)
+			limit = tickFrames
+			b = newBatch(se.produced, int(min(due-i-1, limit))*maxFrame)
 		}
 	}
 	if len(b.ends) == 0 {
@@ -134,6 +150,7 @@ func (se *session) Run() {
 // buffer to the pool.
 type batch struct {
 	buf   *bytebufferpool.ByteBuffer
+	class int     // its pool in bufPools
 	ends  []int32 // end offset in buf.B of each frame
 	first int64   // session index of the first frame
 	seq   uint64
@@ -142,9 +159,31 @@ type batch struct {
 
 var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
-func newBatch(first int64) *batch {
+// pcmScratch is the most samples one frame has: 1152 a channel, stereo.
+const pcmScratch = 2 * 1152
+
+// pcmPool holds the render jobs' frame buffers (at most one per running
+// job).
+var pcmPool = sync.Pool{New: func() any { return new([pcmScratch]int16) }}
+
+// bufClasses is how many sizes of batch buffers are pooled apart: one per
+// KiB up to 64 KiB, and one for all larger.
+const bufClasses = 65
+
+// bufPools pools batch buffers by size, a KiB apart: a tick's frames and a
+// joiner's burst differ by ten times, and from one pool a burst's buffer
+// would come back holding a tick's frames, its spare capacity kept in the
+// ring for as long as they play. Each pool calibrates itself
+// (bytebufferpool), so a class keeps buffers of its size.
+var bufPools [bufClasses]bytebufferpool.Pool
+
+// newBatch returns a batch of frames from session frame first on, with room
+// for size bytes.
+func newBatch(first int64, size int) *batch {
 	b := batchPool.Get().(*batch)
-	b.buf = bytebufferpool.Get()
+	b.class = min((size+1023)/1024, bufClasses-1)
+	b.buf = bufPools[b.class].Get()
+	b.buf.B = slices.Grow(b.buf.B[:0], size)
 	b.ends = b.ends[:0]
 	b.first = first
 	b.seq = 0
@@ -156,7 +195,7 @@ func (b *batch) release() {
 	if b.refs.Add(-1) != 0 {
 		return
 	}
-	bytebufferpool.Put(b.buf)
+	bufPools[b.class].Put(b.buf)
 	b.buf = nil
 	batchPool.Put(b)
 }
