@@ -88,7 +88,8 @@ func FuzzSplit(f *testing.F) {
 // leaves the check to its Server rather than ReadRequest.
 var acceptedByNetHTTP = map[error]string{
 	ErrBadTarget: "we hold targets to RFC 3986's characters, and zone IDs to a narrower rule than net/url's; " +
-		"net/http takes most bytes, and CONNECT without a port or with a path",
+		"net/http takes most bytes, and CONNECT without a port or with a path, or with an empty target " +
+		"(it reads \"CONNECT  HTTP/1.1\" as the authority \"\")",
 	ErrUnsupportedTarget: "net/http takes asterisk-form with any method and non-http schemes; " +
 		"we take asterisk-form with OPTIONS only, authority-form with CONNECT only",
 	ErrBadEscape:           "net/http does not check escapes in the query",

@@ -191,7 +191,7 @@ func (p *Parser) Parse(buf []byte, req *Request) (n int, err error) {
 			switch c := buf[i]; {
 			case c == ' ':
 				if i == p.ts {
-					return p.fail(ErrBadRequestLine) // empty target
+					return p.fail(ErrBadTarget) // empty: two spaces after the method
 				}
 				p.te = i
 				if err := p.finishTarget(buf); err != nil {
