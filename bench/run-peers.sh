@@ -52,7 +52,7 @@ fi
 : "${LISTEN_STREAMS:=10}"           # programmes the listeners are spread over
 : "${LISTEN_RAMP:=10s}"             # time over which the listeners connect
 : "${LISTEN_DURATION:=60s}"         # time they listen (the goal: 19,000 for 60 s)
-: "${UNIQUE_KS:=40 70 80 140 200}"  # unique-stream counts
+: "${UNIQUE_KS:=40 80 200 400}"     # unique-stream counts
 : "${UNIQUE_PER_STREAM:=1}"         # listeners per unique stream
 : "${UNIQUE_RAMP:=2s}"
 : "${UNIQUE_DURATION:=20s}"
